@@ -1,0 +1,434 @@
+//! Grid boundaries: GeoJSON Polygon / MultiPolygon in WGS-84, parsed and validated once,
+//! then used for point-in-polygon and distance queries.
+
+use serde_json::{Value, json};
+
+/// Longitude, latitude in degrees (WGS-84 / CGCS2000).
+pub type Pt = [f64; 2];
+
+/// Upper bound on vertices in one boundary: a grid of 300–500 households never needs more,
+/// and it bounds the quadratic self-intersection check.
+pub const MAX_VERTICES: usize = 10_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum GeometryError {
+    #[error("边界必须是 GeoJSON Polygon 或 MultiPolygon")]
+    BadType,
+    #[error("边界坐标格式不正确")]
+    Malformed,
+    #[error("边界为空")]
+    Empty,
+    #[error("边界的环未闭合（首尾坐标必须相同）")]
+    UnclosedRing,
+    #[error("边界的环至少需要 4 个坐标点")]
+    TooFewPoints,
+    #[error("坐标超出 WGS-84 经纬度范围")]
+    OutOfRange,
+    #[error("边界自相交")]
+    SelfIntersection,
+    #[error("边界顶点过多")]
+    TooComplex,
+}
+
+impl GeometryError {
+    /// Stable code for the API.
+    pub fn code(self) -> &'static str {
+        match self {
+            GeometryError::BadType => "geometry_bad_type",
+            GeometryError::Malformed => "geometry_malformed",
+            GeometryError::Empty => "geometry_empty",
+            GeometryError::UnclosedRing => "geometry_unclosed_ring",
+            GeometryError::TooFewPoints => "geometry_too_few_points",
+            GeometryError::OutOfRange => "geometry_out_of_range",
+            GeometryError::SelfIntersection => "geometry_self_intersection",
+            GeometryError::TooComplex => "geometry_too_complex",
+        }
+    }
+}
+
+/// One polygon: an outer ring and holes. Rings are stored closed (first == last).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Polygon {
+    pub rings: Vec<Vec<Pt>>,
+}
+
+/// A validated grid boundary.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Boundary {
+    pub polygons: Vec<Polygon>,
+}
+
+/// Axis-aligned bounding box `[min_lon, min_lat, max_lon, max_lat]`.
+pub type BBox = [f64; 4];
+
+/// Where a point lies relative to a polygon.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Location {
+    Outside,
+    OnBoundary,
+    Inside,
+}
+
+impl Boundary {
+    /// Parses and validates a GeoJSON geometry object.
+    pub fn from_geojson(v: &Value) -> Result<Boundary, GeometryError> {
+        let ty = v.get("type").and_then(Value::as_str).ok_or(GeometryError::BadType)?;
+        let coords = v.get("coordinates").ok_or(GeometryError::Malformed)?;
+        let polys: Vec<&Value> = match ty {
+            "Polygon" => vec![coords],
+            "MultiPolygon" => coords.as_array().ok_or(GeometryError::Malformed)?.iter().collect(),
+            _ => return Err(GeometryError::BadType),
+        };
+        if polys.is_empty() {
+            return Err(GeometryError::Empty);
+        }
+        let mut polygons = Vec::with_capacity(polys.len());
+        let mut total = 0usize;
+        for p in polys {
+            let rings_v = p.as_array().ok_or(GeometryError::Malformed)?;
+            if rings_v.is_empty() {
+                return Err(GeometryError::Empty);
+            }
+            let mut rings = Vec::with_capacity(rings_v.len());
+            for r in rings_v {
+                let pts = r.as_array().ok_or(GeometryError::Malformed)?;
+                total += pts.len();
+                if total > MAX_VERTICES {
+                    return Err(GeometryError::TooComplex);
+                }
+                let ring: Vec<Pt> = pts.iter().map(parse_position).collect::<Result<_, _>>()?;
+                rings.push(ring);
+            }
+            polygons.push(Polygon { rings });
+        }
+        let b = Boundary { polygons };
+        b.validate()?;
+        Ok(b)
+    }
+
+    /// Builds a boundary from rings the caller made (closed or not) and validates it.
+    pub fn from_rings(polys: Vec<Vec<Vec<Pt>>>) -> Result<Boundary, GeometryError> {
+        let polygons = polys
+            .into_iter()
+            .map(|rings| Polygon {
+                rings: rings
+                    .into_iter()
+                    .map(|mut r| {
+                        if r.first() != r.last() {
+                            if let Some(&f) = r.first() {
+                                r.push(f);
+                            }
+                        }
+                        r
+                    })
+                    .collect(),
+            })
+            .collect();
+        let b = Boundary { polygons };
+        b.validate()?;
+        Ok(b)
+    }
+
+    fn validate(&self) -> Result<(), GeometryError> {
+        if self.polygons.is_empty() {
+            return Err(GeometryError::Empty);
+        }
+        for poly in &self.polygons {
+            if poly.rings.is_empty() {
+                return Err(GeometryError::Empty);
+            }
+            for ring in &poly.rings {
+                if ring.is_empty() {
+                    return Err(GeometryError::Empty);
+                }
+                for &[x, y] in ring {
+                    if !(x.is_finite() && y.is_finite())
+                        || !(-180.0..=180.0).contains(&x)
+                        || !(-90.0..=90.0).contains(&y)
+                    {
+                        return Err(GeometryError::OutOfRange);
+                    }
+                }
+                if ring.first() != ring.last() {
+                    return Err(GeometryError::UnclosedRing);
+                }
+                if ring.len() < 4 {
+                    return Err(GeometryError::TooFewPoints);
+                }
+                if signed_area(ring) == 0.0 {
+                    return Err(GeometryError::SelfIntersection);
+                }
+            }
+            if poly_self_intersects(poly) {
+                return Err(GeometryError::SelfIntersection);
+            }
+        }
+        Ok(())
+    }
+
+    pub fn to_geojson(&self) -> Value {
+        let ring_json = |p: &Polygon| -> Value {
+            Value::Array(p.rings.iter().map(|r| json!(r)).collect())
+        };
+        if self.polygons.len() == 1 {
+            json!({"type": "Polygon", "coordinates": ring_json(&self.polygons[0])})
+        } else {
+            json!({"type": "MultiPolygon",
+                   "coordinates": self.polygons.iter().map(ring_json).collect::<Vec<_>>()})
+        }
+    }
+
+    pub fn bbox(&self) -> BBox {
+        let mut b = [f64::MAX, f64::MAX, f64::MIN, f64::MIN];
+        for p in &self.polygons {
+            let pb = p.bbox();
+            b = [b[0].min(pb[0]), b[1].min(pb[1]), b[2].max(pb[2]), b[3].max(pb[3])];
+        }
+        b
+    }
+
+    pub fn locate(&self, pt: Pt) -> Location {
+        let mut best = Location::Outside;
+        for p in &self.polygons {
+            match p.locate(pt) {
+                Location::Inside => return Location::Inside,
+                Location::OnBoundary => best = Location::OnBoundary,
+                Location::Outside => {}
+            }
+        }
+        best
+    }
+
+    /// Distance in metres from `pt` to this boundary (0 when inside or on it).
+    pub fn distance_m(&self, pt: Pt) -> f64 {
+        self.polygons.iter().map(|p| p.distance_m(pt)).fold(f64::MAX, f64::min)
+    }
+
+    pub fn vertex_count(&self) -> usize {
+        self.polygons.iter().flat_map(|p| &p.rings).map(Vec::len).sum()
+    }
+}
+
+impl Polygon {
+    pub fn bbox(&self) -> BBox {
+        let mut b = [f64::MAX, f64::MAX, f64::MIN, f64::MIN];
+        for &[x, y] in &self.rings[0] {
+            b = [b[0].min(x), b[1].min(y), b[2].max(x), b[3].max(y)];
+        }
+        b
+    }
+
+    /// Inside the outer ring and outside every hole; points on any ring are `OnBoundary`.
+    pub fn locate(&self, pt: Pt) -> Location {
+        match ring_locate(&self.rings[0], pt) {
+            Location::Inside => {}
+            other => return other,
+        }
+        for hole in &self.rings[1..] {
+            match ring_locate(hole, pt) {
+                Location::Inside => return Location::Outside,
+                Location::OnBoundary => return Location::OnBoundary,
+                Location::Outside => {}
+            }
+        }
+        Location::Inside
+    }
+
+    pub fn distance_m(&self, pt: Pt) -> f64 {
+        if self.locate(pt) != Location::Outside {
+            return 0.0;
+        }
+        let mut best = f64::MAX;
+        for ring in &self.rings {
+            for w in ring.windows(2) {
+                best = best.min(segment_distance_m(pt, w[0], w[1]));
+            }
+        }
+        best
+    }
+}
+
+fn parse_position(v: &Value) -> Result<Pt, GeometryError> {
+    let a = v.as_array().ok_or(GeometryError::Malformed)?;
+    if a.len() < 2 || a.len() > 3 {
+        return Err(GeometryError::Malformed);
+    }
+    let x = a[0].as_f64().ok_or(GeometryError::Malformed)?;
+    let y = a[1].as_f64().ok_or(GeometryError::Malformed)?;
+    Ok([x, y])
+}
+
+fn signed_area(ring: &[Pt]) -> f64 {
+    ring.windows(2).map(|w| w[0][0] * w[1][1] - w[1][0] * w[0][1]).sum::<f64>() / 2.0
+}
+
+/// Crossing-number test with an explicit on-edge check.
+pub fn ring_locate(ring: &[Pt], [px, py]: Pt) -> Location {
+    let mut inside = false;
+    for w in ring.windows(2) {
+        let [x1, y1] = w[0];
+        let [x2, y2] = w[1];
+        // On the segment?
+        if (py >= y1.min(y2) && py <= y1.max(y2)) && (px >= x1.min(x2) && px <= x1.max(x2)) {
+            let cross = (x2 - x1) * (py - y1) - (y2 - y1) * (px - x1);
+            if cross == 0.0 {
+                return Location::OnBoundary;
+            }
+        }
+        if (y1 > py) != (y2 > py) {
+            let xi = x1 + (py - y1) * (x2 - x1) / (y2 - y1);
+            if px < xi {
+                inside = !inside;
+            }
+        }
+    }
+    if inside { Location::Inside } else { Location::Outside }
+}
+
+fn orient(a: Pt, b: Pt, c: Pt) -> f64 {
+    (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])
+}
+
+fn on_segment(a: Pt, b: Pt, p: Pt) -> bool {
+    p[0] >= a[0].min(b[0]) && p[0] <= a[0].max(b[0]) && p[1] >= a[1].min(b[1]) && p[1] <= a[1].max(b[1])
+}
+
+/// Whether segments ab and cd share any point.
+pub fn segments_intersect(a: Pt, b: Pt, c: Pt, d: Pt) -> bool {
+    let d1 = orient(c, d, a);
+    let d2 = orient(c, d, b);
+    let d3 = orient(a, b, c);
+    let d4 = orient(a, b, d);
+    if ((d1 > 0.0 && d2 < 0.0) || (d1 < 0.0 && d2 > 0.0)) && ((d3 > 0.0 && d4 < 0.0) || (d3 < 0.0 && d4 > 0.0)) {
+        return true;
+    }
+    (d1 == 0.0 && on_segment(c, d, a))
+        || (d2 == 0.0 && on_segment(c, d, b))
+        || (d3 == 0.0 && on_segment(a, b, c))
+        || (d4 == 0.0 && on_segment(a, b, d))
+}
+
+/// Any two edges of the polygon's rings that meet, other than neighbours on one ring
+/// sharing their common vertex.
+fn poly_self_intersects(poly: &Polygon) -> bool {
+    let edges: Vec<(usize, usize, Pt, Pt)> = poly
+        .rings
+        .iter()
+        .enumerate()
+        .flat_map(|(ri, r)| r.windows(2).enumerate().map(move |(ei, w)| (ri, ei, w[0], w[1])))
+        .collect();
+    for (i, &(ri, ei, a, b)) in edges.iter().enumerate() {
+        let n = poly.rings[ri].len() - 1;
+        for &(rj, ej, c, d) in &edges[i + 1..] {
+            if ri == rj {
+                let adjacent = ej == ei + 1 || (ei == 0 && ej == n - 1);
+                if adjacent {
+                    // Neighbours share one vertex; they only conflict if they fold back.
+                    let (shared, other_a, other_b) = if ej == ei + 1 { (b, a, d) } else { (a, b, c) };
+                    if orient(other_a, shared, other_b) == 0.0
+                        && (on_segment(shared, other_a, other_b) || on_segment(shared, other_b, other_a))
+                    {
+                        return true;
+                    }
+                    continue;
+                }
+            }
+            if segments_intersect(a, b, c, d) {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+const EARTH_RADIUS_M: f64 = 6_371_008.8;
+
+/// Distance from p to segment ab in metres, on a local equirectangular projection at p.
+fn segment_distance_m(p: Pt, a: Pt, b: Pt) -> f64 {
+    let k = EARTH_RADIUS_M * std::f64::consts::PI / 180.0;
+    let kx = k * p[1].to_radians().cos();
+    let (ax, ay) = ((a[0] - p[0]) * kx, (a[1] - p[1]) * k);
+    let (bx, by) = ((b[0] - p[0]) * kx, (b[1] - p[1]) * k);
+    let (dx, dy) = (bx - ax, by - ay);
+    let len2 = dx * dx + dy * dy;
+    let t = if len2 == 0.0 { 0.0 } else { (-(ax * dx + ay * dy) / len2).clamp(0.0, 1.0) };
+    let (cx, cy) = (ax + t * dx, ay + t * dy);
+    (cx * cx + cy * cy).sqrt()
+}
+
+/// Degrees of latitude and longitude spanned by `metres` around latitude `lat`.
+pub fn metres_to_degrees(metres: f64, lat: f64) -> (f64, f64) {
+    let dlat = (metres / EARTH_RADIUS_M).to_degrees();
+    let dlon = dlat / lat.to_radians().cos().max(1e-6);
+    (dlon, dlat)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn square(x0: f64, y0: f64, s: f64) -> Value {
+        json!({"type": "Polygon", "coordinates": [[[x0, y0], [x0 + s, y0], [x0 + s, y0 + s], [x0, y0 + s], [x0, y0]]]})
+    }
+
+    #[test]
+    fn valid_square_and_locate() {
+        let b = Boundary::from_geojson(&square(116.0, 36.0, 0.01)).unwrap();
+        assert_eq!(b.locate([116.005, 36.005]), Location::Inside);
+        assert_eq!(b.locate([116.0, 36.005]), Location::OnBoundary);
+        assert_eq!(b.locate([116.02, 36.005]), Location::Outside);
+        assert_eq!(b.bbox(), [116.0, 36.0, 116.01, 36.01]);
+        let d = b.distance_m([116.02, 36.005]);
+        assert!((d - 900.0).abs() < 10.0, "{d}");
+        assert_eq!(Boundary::from_geojson(&b.to_geojson()).unwrap(), b);
+    }
+
+    #[test]
+    fn hole_excludes() {
+        let v = json!({"type": "Polygon", "coordinates": [
+            [[0.0, 0.0], [10.0, 0.0], [10.0, 10.0], [0.0, 10.0], [0.0, 0.0]],
+            [[4.0, 4.0], [6.0, 4.0], [6.0, 6.0], [4.0, 6.0], [4.0, 4.0]]]});
+        let b = Boundary::from_geojson(&v).unwrap();
+        assert_eq!(b.locate([5.0, 5.0]), Location::Outside);
+        assert_eq!(b.locate([4.0, 5.0]), Location::OnBoundary);
+        assert_eq!(b.locate([2.0, 2.0]), Location::Inside);
+    }
+
+    #[test]
+    fn invalid_geometries() {
+        let e = |v: Value| Boundary::from_geojson(&v).unwrap_err();
+        assert_eq!(e(json!({"type": "Point", "coordinates": [1, 2]})), GeometryError::BadType);
+        assert_eq!(e(json!({"type": "Polygon"})), GeometryError::Malformed);
+        assert_eq!(e(json!({"type": "Polygon", "coordinates": []})), GeometryError::Empty);
+        assert_eq!(e(json!({"type": "MultiPolygon", "coordinates": []})), GeometryError::Empty);
+        assert_eq!(e(json!({"type": "Polygon", "coordinates": [[[0,0],[1,0],[1,1],[0,1]]]})), GeometryError::UnclosedRing);
+        assert_eq!(e(json!({"type": "Polygon", "coordinates": [[[0,0],[1,0],[0,0]]]})), GeometryError::TooFewPoints);
+        assert_eq!(e(json!({"type": "Polygon", "coordinates": [[[0,0],[181,0],[1,1],[0,0]]]})), GeometryError::OutOfRange);
+        assert_eq!(e(json!({"type": "Polygon", "coordinates": [[[0,0],[1,0],[1,95],[0,0]]]})), GeometryError::OutOfRange);
+        // Bow tie.
+        assert_eq!(e(json!({"type": "Polygon", "coordinates": [[[0,0],[1,1],[1,0],[0,1],[0,0]]]})), GeometryError::SelfIntersection);
+        // Spike folding back on itself.
+        assert_eq!(e(json!({"type": "Polygon", "coordinates": [[[0,0],[2,0],[1,0],[1,1],[0,0]]]})), GeometryError::SelfIntersection);
+        assert_eq!(e(json!({"type": "Polygon", "coordinates": [[[0,0],["a",0],[1,1],[0,0]]]})), GeometryError::Malformed);
+    }
+
+    proptest! {
+        /// Any axis-aligned rectangle is valid; its centre is inside, a point beyond it outside.
+        #[test]
+        fn rectangles(x in -179.0f64..179.0, y in -89.0f64..89.0, w in 0.0001f64..0.9, h in 0.0001f64..0.9) {
+            let v = json!({"type": "Polygon", "coordinates": [[[x, y], [x + w, y], [x + w, y + h], [x, y + h], [x, y]]]});
+            let b = Boundary::from_geojson(&v).unwrap();
+            prop_assert_eq!(b.locate([x + w / 2.0, y + h / 2.0]), Location::Inside);
+            prop_assert_eq!(b.locate([x + w * 1.5, y + h / 2.0]), Location::Outside);
+            prop_assert_eq!(b.locate([x, y + h / 2.0]), Location::OnBoundary);
+        }
+
+        /// Parsing arbitrary JSON shapes never panics.
+        #[test]
+        fn parse_total(coords in proptest::collection::vec(proptest::collection::vec((-200.0f64..200.0, -100.0f64..100.0), 0..8), 0..3)) {
+            let rings: Vec<Vec<[f64; 2]>> = coords.iter().map(|r| r.iter().map(|&(a, b)| [a, b]).collect()).collect();
+            let _ = Boundary::from_geojson(&json!({"type": "Polygon", "coordinates": rings}));
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! civgrid's pure domain: codes, geometry and rules. No IO lives here.
+
+pub mod area;
+pub mod geo;
+pub mod locate;
+pub mod password;
+pub mod synth;
+
+pub use area::{AreaCode, AreaCodeError, Level};

@@ -1,0 +1,19 @@
+//! Accounts: users with an area and roles, sign-in with lockout, sessions, passwords.
+
+pub mod handlers;
+pub mod model;
+pub mod store;
+
+use crate::state::AppState;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    use handlers::*;
+    OpenApiRouter::new()
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(me))
+        .routes(routes!(change_password))
+        .routes(routes!(list_users, create_user))
+}

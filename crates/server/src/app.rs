@@ -1,0 +1,93 @@
+//! Assembles the HTTP application: every domain's router, the OpenAPI document, Swagger UI,
+//! the web pages, body limits and tracing.
+
+use crate::error::{AppError, AppResult, Json};
+use crate::state::AppState;
+use crate::{accounts, areas, web};
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::any;
+use serde::Serialize;
+use std::net::SocketAddr;
+use tower_http::trace::TraceLayer;
+use utoipa::{OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use utoipa_swagger_ui::SwaggerUi;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "civgrid API", version = "0.1.0",
+         description = "市域社会治理平台 civgrid 的 JSON 接口。错误统一为 {code, message, details}。"),
+    components(schemas(crate::error::ErrorBody)),
+    tags((name = "health", description = "运行状态"),
+         (name = "auth", description = "登录与会话"),
+         (name = "users", description = "账号管理"),
+         (name = "areas", description = "行政区划"),
+         (name = "grids", description = "网格、边界与定位"))
+)]
+struct ApiDoc;
+
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    /// Always `ok` when the server answers.
+    status: String,
+}
+
+/// Liveness check.
+#[utoipa::path(get, path = "/api/health", tag = "health", responses((status = 200, body = Health)))]
+async fn health() -> Json<Health> {
+    Json(Health { status: "ok".into() })
+}
+
+fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(health))
+        .merge(accounts::router())
+        .merge(areas::router())
+}
+
+/// The OpenAPI 3.1 document of every route.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api().split_for_parts().1
+}
+
+async fn api_not_found() -> AppResult<()> {
+    Err(AppError::RouteNotFound)
+}
+
+pub fn router(state: AppState) -> Router {
+    let (api_router, doc) = api().split_for_parts();
+    Router::new()
+        .merge(api_router)
+        .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", doc))
+        .route("/api/{*rest}", any(api_not_found))
+        .merge(web::router())
+        .layer(DefaultBodyLimit::max(state.cfg.max_body_bytes))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves until Ctrl-C / SIGTERM.
+pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> anyhow::Result<()> {
+    let app = router(state);
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown())
+        .await?;
+    Ok(())
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

@@ -1,0 +1,269 @@
+//! The `civgrid` command line.
+
+use crate::accounts::handlers::create_account;
+use crate::accounts::model::CreateUser;
+use crate::areas::import::{self, Options, Source};
+use crate::audit::{self, Verdict};
+use crate::config::Config;
+use crate::db::Db;
+use crate::state::AppState;
+use civgrid_core::AreaCode;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "civgrid", version, about = "civgrid 市域社会治理平台")]
+struct Cli {
+    /// Configuration file (default: ./civgrid.toml when present).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Serve the API and the web pages.
+    Serve,
+    /// Create the demo city when absent, print its accounts and serve it.
+    Demo {
+        #[arg(long, default_value = "./civgrid-demo")]
+        data_dir: PathBuf,
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// Password of every demo account.
+        #[arg(long, default_value = crate::demo::DEFAULT_PASSWORD)]
+        demo_password: String,
+    },
+    /// Apply database migrations.
+    Migrate,
+    /// Import reference data.
+    Import {
+        #[command(subcommand)]
+        what: ImportCmd,
+    },
+    /// Manage accounts.
+    User {
+        #[command(subcommand)]
+        what: UserCmd,
+    },
+    /// Check the audit log.
+    Audit {
+        #[command(subcommand)]
+        what: AuditCmd,
+    },
+    /// Print the OpenAPI document.
+    Openapi,
+    /// Measure the speed budgets.
+    Bench {
+        #[command(subcommand)]
+        what: BenchCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCmd {
+    /// NBS statistical divisions in the china-division CSV layout.
+    Divisions {
+        /// Folder holding provinces.csv, cities.csv, areas.csv, streets.csv, villages.csv.
+        dir: PathBuf,
+        /// Only this code's subtree, e.g. 3715 (聊城市).
+        #[arg(long)]
+        within: Option<String>,
+        /// Import nothing when any row is bad.
+        #[arg(long)]
+        strict: bool,
+        /// Division year of the files.
+        #[arg(long, default_value_t = 2023)]
+        year: i64,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCmd {
+    /// Create an account. The password comes from --password or CIVGRID_NEW_PASSWORD.
+    Add {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        name: String,
+        /// Area or grid code where the account sits.
+        #[arg(long)]
+        area: String,
+        /// Comma-separated roles, e.g. grid_worker or centre_operator,leader.
+        #[arg(long)]
+        roles: String,
+        #[arg(long, env = "CIVGRID_NEW_PASSWORD", hide_env_values = true)]
+        password: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCmd {
+    /// Walk the hash chain; exit 1 when a row was edited or deleted.
+    Verify,
+}
+
+#[derive(Subcommand)]
+enum BenchCmd {
+    /// Point-in-grid lookups per second.
+    Locate {
+        #[arg(long, default_value_t = 20_000)]
+        grids: usize,
+        #[arg(long, default_value_t = 50)]
+        vertices: usize,
+        #[arg(long, default_value_t = 2_000_000)]
+        lookups: usize,
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
+    /// Import and re-import of a full division file set.
+    Import {
+        dir: PathBuf,
+        /// PostgreSQL URL; without it, a temporary SQLite file.
+        #[arg(long)]
+        database_url: Option<String>,
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+    },
+    /// Latency of a county's subtree listing over HTTP.
+    Subtree {
+        #[arg(long, default_value = "371502")]
+        county: String,
+        #[arg(long, default_value_t = 300)]
+        requests: usize,
+    },
+}
+
+pub fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    match rt.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("错误：{e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn open(cfg: &Config) -> anyhow::Result<Db> {
+    let db = Db::connect(&cfg.database_url).await?;
+    db.migrate().await?;
+    Ok(db)
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let mut cfg = Config::load(cli.config.as_deref())?;
+    match cli.cmd {
+        Cmd::Serve => {
+            let db = open(&cfg).await?;
+            let listener = tokio::net::TcpListener::bind(&cfg.listen).await?;
+            eprintln!("civgrid 已启动：http://{}", listener.local_addr()?);
+            crate::app::serve(AppState::new(db, cfg).await?, listener).await?;
+        }
+        Cmd::Demo { data_dir, port, demo_password } => {
+            civgrid_core::password::check_complexity("", &demo_password)
+                .map_err(|e| anyhow::anyhow!("--demo-password 不符合密码规则：{e}"))?;
+            let path = data_dir.join("civgrid.db");
+            let fresh = !path.exists();
+            cfg.database_url = format!("sqlite://{}", path.display());
+            let db = open(&cfg).await?;
+            let accounts = if fresh {
+                eprintln!("正在创建演示数据库 {} …", path.display());
+                crate::demo::seed(&db, &demo_password).await?
+            } else {
+                crate::demo::accounts(&db).await?
+            };
+            let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+            let addr = listener.local_addr()?;
+            println!("civgrid 演示已启动：http://{addr}/   接口文档：http://{addr}/api/docs");
+            println!("演示账号（密码{}）：", if fresh { format!("均为 {demo_password}") } else { "为首次创建时所设".into() });
+            for a in &accounts {
+                println!("  {:<16} {:<16} {:<12} {}", a.username, a.role, a.area, a.display_name);
+            }
+            crate::app::serve(AppState::new(db, cfg).await?, listener).await?;
+        }
+        Cmd::Migrate => {
+            open(&cfg).await?;
+            println!("数据库已是最新结构");
+        }
+        Cmd::Import { what: ImportCmd::Divisions { dir, within, strict, year } } => {
+            let within = within.map(|w| AreaCode::parse(&w)).transpose().map_err(|e| anyhow::anyhow!("--within：{e}"))?;
+            let db = open(&cfg).await?;
+            let t = std::time::Instant::now();
+            let r = import::import(&db, Source::Dir(&dir), &Options { within, strict, year }).await?;
+            for e in r.errors.iter().take(200) {
+                eprintln!("{}:{}: {} {}", e.file, e.line, e.code, e.message);
+            }
+            if r.errors.len() > 200 {
+                eprintln!("……另有 {} 条错误未列出", r.errors.len() - 200);
+            }
+            println!(
+                "读取 {} 行：有效 {}，无效 {}；新增 {}，更名/调整 {}，撤销 {}，未变 {}（{:.1} 秒）",
+                r.read,
+                r.valid,
+                r.invalid,
+                r.inserted,
+                r.renamed,
+                r.ended,
+                r.unchanged,
+                t.elapsed().as_secs_f64()
+            );
+            if r.refused {
+                println!("--strict：存在无效行，未导入任何数据");
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        Cmd::User { what: UserCmd::Add { username, name, area, roles, password } } => {
+            let db = open(&cfg).await?;
+            let req = CreateUser {
+                username,
+                display_name: name,
+                area_code: area,
+                roles: roles.split(',').map(str::to_owned).collect(),
+                password,
+            };
+            match create_account(&db, None, &req).await {
+                Ok(id) => println!("已创建账号 {}（{id}）", req.username),
+                Err(e) => {
+                    eprintln!("创建失败：{}（{}）", e.user_message(), e.code());
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
+        }
+        Cmd::Audit { what: AuditCmd::Verify } => {
+            let db = open(&cfg).await?;
+            match audit::verify(&db.pool).await? {
+                Verdict::Intact { rows } => println!("审计日志完整：{rows} 条记录，哈希链校验通过"),
+                Verdict::Broken { seq, reason } => {
+                    println!("审计日志已被篡改：第 {seq} 条记录处断链（{reason}）");
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
+        }
+        Cmd::Openapi => {
+            println!("{}", crate::app::openapi().to_pretty_json()?);
+        }
+        Cmd::Bench { what } => match what {
+            BenchCmd::Locate { grids, vertices, lookups, runs } => {
+                crate::bench::locate(grids, vertices, lookups, runs.max(1));
+            }
+            BenchCmd::Import { dir, database_url, runs } => {
+                crate::bench::import(&dir, database_url.as_deref(), runs.max(1)).await?;
+            }
+            BenchCmd::Subtree { county, requests } => {
+                crate::bench::subtree(&county, requests.max(10)).await?;
+            }
+        },
+    }
+    Ok(ExitCode::SUCCESS)
+}

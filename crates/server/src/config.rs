@@ -1,0 +1,111 @@
+//! One typed configuration: defaults → `civgrid.toml` → `CIVGRID_*` environment variables.
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::path::Path;
+
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    /// `sqlite://path/to/file.db` (default) or `postgres://user@host/db`.
+    pub database_url: String,
+    /// Address the server listens on.
+    pub listen: String,
+    /// Minutes a session may stay unused before it expires.
+    pub session_idle_minutes: i64,
+    /// Failed logins within `lockout_window_minutes` that lock an account.
+    pub lockout_max_failures: i64,
+    pub lockout_window_minutes: i64,
+    /// How long a locked account stays locked.
+    pub lockout_minutes: i64,
+    /// How far (metres) `grids/locate` looks for the nearest grid when a point is in none.
+    pub locate_max_distance_m: f64,
+    /// Largest accepted request body in bytes.
+    pub max_body_bytes: usize,
+    /// Optional basemap tile URL template (`https://…/{z}/{x}/{y}.png`); none = no basemap.
+    pub basemap_url: Option<String>,
+    /// Mark the session cookie `Secure` (set when served over HTTPS).
+    pub secure_cookies: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            database_url: "sqlite://civgrid-data/civgrid.db".into(),
+            listen: "127.0.0.1:8080".into(),
+            session_idle_minutes: 30,
+            lockout_max_failures: 5,
+            lockout_window_minutes: 10,
+            lockout_minutes: 15,
+            locate_max_distance_m: 500.0,
+            max_body_bytes: 2 * 1024 * 1024,
+            basemap_url: None,
+            secure_cookies: false,
+        }
+    }
+}
+
+impl Config {
+    /// Loads the layered configuration; `file` defaults to `civgrid.toml` in the working dir.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Config> {
+        let file = file.unwrap_or(Path::new("civgrid.toml"));
+        let cfg: Config = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::file(file))
+            .merge(Env::prefixed("CIVGRID_"))
+            .extract()?;
+        Ok(cfg)
+    }
+}
+
+/// Secrets redact themselves: the database URL may hold a password.
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("database_url", &redact_url(&self.database_url))
+            .field("listen", &self.listen)
+            .field("session_idle_minutes", &self.session_idle_minutes)
+            .field("lockout_max_failures", &self.lockout_max_failures)
+            .field("lockout_window_minutes", &self.lockout_window_minutes)
+            .field("lockout_minutes", &self.lockout_minutes)
+            .field("locate_max_distance_m", &self.locate_max_distance_m)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("basemap_url", &self.basemap_url)
+            .finish()
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.find(':') {
+                Some(c) => format!("{}{}:***{}", &url[..s + 3], &creds[..c], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layers_and_redaction() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("civgrid.toml", "listen = \"0.0.0.0:9000\"\nlockout_minutes = 20\n")?;
+            jail.set_env("CIVGRID_LOCKOUT_MINUTES", "30");
+            let c = Config::load(None).expect("config");
+            assert_eq!(c.listen, "0.0.0.0:9000");
+            assert_eq!(c.lockout_minutes, 30);
+            assert_eq!(c.lockout_max_failures, 5);
+            Ok(())
+        });
+        assert_eq!(redact_url("postgres://u:pw@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact_url("sqlite://x.db"), "sqlite://x.db");
+    }
+}

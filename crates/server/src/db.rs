@@ -1,0 +1,145 @@
+//! Database plumbing shared by every domain: one `AnyPool` over SQLite or PostgreSQL,
+//! per-backend migrations with the same tables, and small portable helpers.
+
+use anyhow::Context;
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{AnyPool, Executor};
+use std::time::Duration;
+
+pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone)]
+pub struct Db {
+    pub pool: AnyPool,
+    pub backend: Backend,
+}
+
+/// (file name, SQL) for each migration, in order. Both lists carry the same names.
+const SQLITE_MIGRATIONS: &[(&str, &str)] =
+    &[("0001_foundation", include_str!("../migrations/sqlite/0001_foundation.sql"))];
+const POSTGRES_MIGRATIONS: &[(&str, &str)] =
+    &[("0001_foundation", include_str!("../migrations/postgres/0001_foundation.sql"))];
+
+impl Db {
+    /// Connects to `url`; the scheme picks the backend. SQLite files (and their folder) are
+    /// created when absent.
+    pub async fn connect(url: &str) -> anyhow::Result<Db> {
+        install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            anyhow::bail!("database_url 必须以 sqlite:// 或 postgres:// 开头");
+        };
+        let url = match backend {
+            Backend::Sqlite => {
+                let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+                let path = path.split('?').next().unwrap_or(path);
+                if let Some(dir) = std::path::Path::new(path).parent() {
+                    if !dir.as_os_str().is_empty() {
+                        std::fs::create_dir_all(dir)
+                            .with_context(|| format!("无法创建数据目录 {}", dir.display()))?;
+                    }
+                }
+                format!("sqlite://{path}?mode=rwc")
+            }
+            Backend::Postgres => url.to_owned(),
+        };
+        let opts = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(30));
+        let pool = match backend {
+            // One connection: SQLite has one writer, and a single connection never meets
+            // SQLITE_BUSY on a read-to-write upgrade. WAL keeps other processes' reads going.
+            Backend::Sqlite => {
+                opts.max_connections(1)
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            conn.execute(
+                                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; \
+                                 PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000;",
+                            )
+                            .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect(&url)
+                    .await
+            }
+            Backend::Postgres => opts.max_connections(16).connect(&url).await,
+        }
+        .with_context(|| format!("无法连接数据库 {}", crate::config::redact_url(&url)))?;
+        Ok(Db { pool, backend })
+    }
+
+    /// Applies the migrations not yet applied, each in its own transaction.
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        sqlx::raw_sql(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (
+                 name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)",
+        )
+        .execute(&self.pool)
+        .await?;
+        let list = match self.backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS,
+            Backend::Postgres => POSTGRES_MIGRATIONS,
+        };
+        for (name, sql) in list {
+            let done: Option<(String,)> =
+                sqlx::query_as("SELECT name FROM schema_migrations WHERE name = $1")
+                    .bind(*name)
+                    .fetch_optional(&self.pool)
+                    .await?;
+            if done.is_some() {
+                continue;
+            }
+            let mut tx = self.pool.begin().await?;
+            sqlx::raw_sql(sql).execute(&mut *tx).await.with_context(|| format!("迁移 {name} 失败"))?;
+            sqlx::query("INSERT INTO schema_migrations (name, applied_at) VALUES ($1, $2)")
+                .bind(*name)
+                .bind(now())
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+        }
+        Ok(())
+    }
+
+    pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        self.pool.begin().await
+    }
+}
+
+/// Current time as stored: RFC 3339 UTC with microseconds, so text order is time order.
+pub fn now() -> String {
+    fmt_time(chrono::Utc::now())
+}
+
+pub fn fmt_time(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+pub fn parse_time(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&chrono::Utc))
+}
+
+/// Time-ordered unique key (UUIDv7).
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// Bounds `[lo, hi)` of every code starting with `prefix` (codes are digits, and ':' sorts
+/// right after '9'), so subtree filters use the index on both backends.
+pub fn prefix_range(prefix: &str) -> (String, String) {
+    (prefix.to_owned(), format!("{prefix}:"))
+}
+
+/// True when `e` is a unique-constraint violation.
+pub fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}

@@ -1,0 +1,305 @@
+//! The one error type at the HTTP edge: `{"code": "...", "message": "<中文>", "details": {...}}`.
+
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use civgrid_core::geo::GeometryError;
+use serde::Serialize;
+use serde_json::{Value, json};
+use utoipa::ToSchema;
+
+/// Error body of every failed API call.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// Stable snake_case code; clients branch on it.
+    pub code: String,
+    /// Message for people, in Chinese.
+    pub message: String,
+    /// Extra facts (field, remaining lock time, …).
+    pub details: Value,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("not authenticated")]
+    Unauthenticated,
+    #[error("session expired")]
+    SessionExpired,
+    #[error("invalid credentials")]
+    InvalidCredentials { remaining_attempts: Option<i64> },
+    #[error("account locked")]
+    AccountLocked { remaining_seconds: i64 },
+    #[error("account disabled")]
+    AccountDisabled,
+    #[error("forbidden")]
+    Forbidden,
+    #[error("out of scope")]
+    OutOfScope,
+    #[error("area not found")]
+    AreaNotFound,
+    #[error("grid not found")]
+    GridNotFound,
+    #[error("change request not found")]
+    ChangeRequestNotFound,
+    #[error("user not found")]
+    UserNotFound,
+    #[error("route not found")]
+    RouteNotFound,
+    #[error("invalid area code")]
+    InvalidAreaCode,
+    #[error("invalid geometry: {0}")]
+    Geometry(GeometryError),
+    #[error("validation failed on {field}")]
+    Validation { field: &'static str, message: String },
+    #[error("weak password")]
+    WeakPassword(String),
+    #[error("conflict")]
+    Conflict,
+    #[error("username taken")]
+    UsernameTaken,
+    #[error("not a village")]
+    NotAVillage,
+    #[error("grid codes exhausted")]
+    GridCodesExhausted,
+    #[error("change request already decided")]
+    AlreadyDecided,
+    #[error("not a township account")]
+    NotTownshipCentre,
+    #[error("invalid json: {0}")]
+    InvalidJson(String),
+    #[error("body too large")]
+    BodyTooLarge,
+    #[error("invalid query: {0}")]
+    InvalidQuery(String),
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("internal: {0}")]
+    Internal(#[from] anyhow::Error),
+}
+
+/// Every code the API can answer with, and its Chinese message (tested to be complete).
+pub const CODES: &[(&str, &str)] = &[
+    ("unauthenticated", "请先登录"),
+    ("session_expired", "登录已超时，请重新登录"),
+    ("invalid_credentials", "用户名或密码错误"),
+    ("account_locked", "登录失败次数过多，账号已锁定"),
+    ("account_disabled", "账号已停用"),
+    ("forbidden", "没有执行此操作的权限"),
+    ("out_of_scope", "无权访问辖区以外的数据"),
+    ("area_not_found", "区划不存在"),
+    ("grid_not_found", "网格不存在"),
+    ("change_request_not_found", "边界变更申请不存在"),
+    ("user_not_found", "用户不存在"),
+    ("route_not_found", "接口不存在"),
+    ("invalid_area_code", "区划代码格式不正确"),
+    ("geometry_bad_type", "边界必须是 GeoJSON Polygon 或 MultiPolygon"),
+    ("geometry_malformed", "边界坐标格式不正确"),
+    ("geometry_empty", "边界为空"),
+    ("geometry_unclosed_ring", "边界的环未闭合（首尾坐标必须相同）"),
+    ("geometry_too_few_points", "边界的环至少需要 4 个坐标点"),
+    ("geometry_out_of_range", "坐标超出 WGS-84 经纬度范围"),
+    ("geometry_self_intersection", "边界自相交"),
+    ("geometry_too_complex", "边界顶点过多"),
+    ("validation_failed", "输入内容不符合要求"),
+    ("weak_password", "密码强度不足"),
+    ("conflict", "数据已被他人修改，请刷新后重试"),
+    ("username_taken", "用户名已被占用"),
+    ("not_a_village", "网格只能建在村（社区）之下"),
+    ("grid_codes_exhausted", "该村（社区）的网格编号已用完"),
+    ("already_decided", "该申请已处理，不能重复审批"),
+    ("not_township_centre", "边界变更须由乡镇（街道）综治中心审批"),
+    ("invalid_json", "请求内容不是有效的 JSON"),
+    ("body_too_large", "请求内容过大"),
+    ("invalid_query", "请求参数不正确"),
+    ("internal_error", "服务器内部错误，请稍后重试"),
+];
+
+pub fn message(code: &str) -> &'static str {
+    CODES
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map(|(_, m)| *m)
+        .unwrap_or("服务器内部错误，请稍后重试")
+}
+
+impl AppError {
+    pub fn validation(field: &'static str, message: impl Into<String>) -> Self {
+        AppError::Validation { field, message: message.into() }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::Unauthenticated => "unauthenticated",
+            AppError::SessionExpired => "session_expired",
+            AppError::InvalidCredentials { .. } => "invalid_credentials",
+            AppError::AccountLocked { .. } => "account_locked",
+            AppError::AccountDisabled => "account_disabled",
+            AppError::Forbidden => "forbidden",
+            AppError::OutOfScope => "out_of_scope",
+            AppError::AreaNotFound => "area_not_found",
+            AppError::GridNotFound => "grid_not_found",
+            AppError::ChangeRequestNotFound => "change_request_not_found",
+            AppError::UserNotFound => "user_not_found",
+            AppError::RouteNotFound => "route_not_found",
+            AppError::InvalidAreaCode => "invalid_area_code",
+            AppError::Geometry(g) => g.code(),
+            AppError::Validation { .. } => "validation_failed",
+            AppError::WeakPassword(_) => "weak_password",
+            AppError::Conflict => "conflict",
+            AppError::UsernameTaken => "username_taken",
+            AppError::NotAVillage => "not_a_village",
+            AppError::GridCodesExhausted => "grid_codes_exhausted",
+            AppError::AlreadyDecided => "already_decided",
+            AppError::NotTownshipCentre => "not_township_centre",
+            AppError::InvalidJson(_) => "invalid_json",
+            AppError::BodyTooLarge => "body_too_large",
+            AppError::InvalidQuery(_) => "invalid_query",
+            AppError::Db(_) | AppError::Internal(_) => "internal_error",
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        use AppError::*;
+        match self {
+            Unauthenticated | SessionExpired | InvalidCredentials { .. } => StatusCode::UNAUTHORIZED,
+            AccountLocked { .. } => StatusCode::LOCKED,
+            AccountDisabled | Forbidden | OutOfScope | NotTownshipCentre => StatusCode::FORBIDDEN,
+            AreaNotFound | GridNotFound | ChangeRequestNotFound | UserNotFound | RouteNotFound => {
+                StatusCode::NOT_FOUND
+            }
+            InvalidJson(_) | InvalidQuery(_) | InvalidAreaCode => StatusCode::BAD_REQUEST,
+            BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Conflict | UsernameTaken | AlreadyDecided | GridCodesExhausted => StatusCode::CONFLICT,
+            Geometry(_) | Validation { .. } | WeakPassword(_) | NotAVillage => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            Db(_) | Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn details(&self) -> Value {
+        match self {
+            AppError::InvalidCredentials { remaining_attempts: Some(n) } => {
+                json!({"remaining_attempts": n})
+            }
+            AppError::AccountLocked { remaining_seconds } => {
+                json!({"remaining_seconds": remaining_seconds})
+            }
+            AppError::Validation { field, message } => json!({"field": field, "reason": message}),
+            AppError::WeakPassword(reason) => json!({"reason": reason}),
+            AppError::InvalidJson(reason) | AppError::InvalidQuery(reason) => {
+                json!({"reason": reason})
+            }
+            _ => json!({}),
+        }
+    }
+
+    /// The Chinese message shown to people.
+    pub fn user_message(&self) -> String {
+        match self {
+            AppError::AccountLocked { remaining_seconds } => format!(
+                "登录失败次数过多，账号已锁定，请 {} 分钟后再试",
+                (remaining_seconds + 59) / 60
+            ),
+            AppError::InvalidCredentials { remaining_attempts: Some(n) } => {
+                format!("用户名或密码错误，还可尝试 {n} 次")
+            }
+            AppError::Validation { message, .. } => message.clone(),
+            AppError::WeakPassword(reason) => format!("密码强度不足：{reason}"),
+            other => message(other.code()).to_owned(),
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if status.is_server_error() {
+            // The body says nothing; the cause goes to the log.
+            tracing::error!(error = %self, "request failed");
+        }
+        let body = ErrorBody {
+            code: self.code().to_owned(),
+            message: self.user_message(),
+            details: self.details(),
+        };
+        (status, axum::Json(body)).into_response()
+    }
+}
+
+impl From<GeometryError> for AppError {
+    fn from(e: GeometryError) -> Self {
+        AppError::Geometry(e)
+    }
+}
+
+impl From<JsonRejection> for AppError {
+    fn from(r: JsonRejection) -> Self {
+        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::BodyTooLarge
+        } else {
+            AppError::InvalidJson(r.body_text())
+        }
+    }
+}
+
+impl From<QueryRejection> for AppError {
+    fn from(r: QueryRejection) -> Self {
+        AppError::InvalidQuery(r.body_text())
+    }
+}
+
+impl From<PathRejection> for AppError {
+    fn from(r: PathRejection) -> Self {
+        AppError::InvalidQuery(r.body_text())
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+/// `axum::Json` whose rejections answer in our error shape.
+#[derive(axum::extract::FromRequest)]
+#[from_request(via(axum::Json), rejection(AppError))]
+pub struct Json<T>(pub T);
+
+impl<T: Serialize> IntoResponse for Json<T> {
+    fn into_response(self) -> Response {
+        axum::Json(self.0).into_response()
+    }
+}
+
+/// `axum::extract::Query` with our error shape.
+#[derive(axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(AppError))]
+pub struct Query<T>(pub T);
+
+/// `axum::extract::Path` with our error shape.
+#[derive(axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(AppError))]
+pub struct Path<T>(pub T);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_has_a_unique_chinese_message() {
+        let mut seen = std::collections::HashSet::new();
+        for (code, msg) in CODES {
+            assert!(seen.insert(code), "duplicate {code}");
+            assert!(msg.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)), "{code}");
+        }
+        for g in [
+            GeometryError::BadType,
+            GeometryError::Malformed,
+            GeometryError::Empty,
+            GeometryError::UnclosedRing,
+            GeometryError::TooFewPoints,
+            GeometryError::OutOfRange,
+            GeometryError::SelfIntersection,
+            GeometryError::TooComplex,
+        ] {
+            assert!(seen.contains(&g.code()), "{}", g.code());
+        }
+    }
+}

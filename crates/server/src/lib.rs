@@ -1,0 +1,15 @@
+//! The civgrid server: HTTP API, web pages and command line.
+
+pub mod accounts;
+pub mod app;
+pub mod areas;
+pub mod audit;
+pub mod auth;
+pub mod bench;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod state;
+pub mod web;
