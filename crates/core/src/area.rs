@@ -250,7 +250,10 @@ mod tests {
     fn padded_input_is_normalised() {
         assert_eq!(AreaCode::parse("371500000000").unwrap().as_str(), "3715");
         assert_eq!(AreaCode::parse("371502000000").unwrap().as_str(), "371502");
-        assert_eq!(AreaCode::parse("371502001000").unwrap().as_str(), "371502001");
+        assert_eq!(
+            AreaCode::parse("371502001000").unwrap().as_str(),
+            "371502001"
+        );
         assert_eq!(AreaCode::parse("3715").unwrap().padded(), "371500000000");
     }
 
@@ -263,7 +266,10 @@ mod tests {
         assert_eq!(AreaCode::parse("3700"), Err(AreaCodeError::ZeroSegment));
         assert_eq!(AreaCode::parse("00"), Err(AreaCodeError::ZeroSegment));
         assert_eq!(AreaCode::parse("441900").unwrap().level(), Level::County);
-        assert_eq!(AreaCode::parse("371502001000001"), Err(AreaCodeError::ZeroSegment));
+        assert_eq!(
+            AreaCode::parse("371502001000001"),
+            Err(AreaCodeError::ZeroSegment)
+        );
     }
 
     proptest! {

@@ -72,11 +72,18 @@ pub enum Location {
 impl Boundary {
     /// Parses and validates a GeoJSON geometry object.
     pub fn from_geojson(v: &Value) -> Result<Boundary, GeometryError> {
-        let ty = v.get("type").and_then(Value::as_str).ok_or(GeometryError::BadType)?;
+        let ty = v
+            .get("type")
+            .and_then(Value::as_str)
+            .ok_or(GeometryError::BadType)?;
         let coords = v.get("coordinates").ok_or(GeometryError::Malformed)?;
         let polys: Vec<&Value> = match ty {
             "Polygon" => vec![coords],
-            "MultiPolygon" => coords.as_array().ok_or(GeometryError::Malformed)?.iter().collect(),
+            "MultiPolygon" => coords
+                .as_array()
+                .ok_or(GeometryError::Malformed)?
+                .iter()
+                .collect(),
             _ => return Err(GeometryError::BadType),
         };
         if polys.is_empty() {
@@ -114,10 +121,8 @@ impl Boundary {
                 rings: rings
                     .into_iter()
                     .map(|mut r| {
-                        if r.first() != r.last() {
-                            if let Some(&f) = r.first() {
-                                r.push(f);
-                            }
+                        if let Some(&f) = r.first().filter(|f| Some(*f) != r.last()) {
+                            r.push(f);
                         }
                         r
                     })
@@ -142,10 +147,8 @@ impl Boundary {
                     return Err(GeometryError::Empty);
                 }
                 for &[x, y] in ring {
-                    if !(x.is_finite() && y.is_finite())
-                        || !(-180.0..=180.0).contains(&x)
-                        || !(-90.0..=90.0).contains(&y)
-                    {
+                    let in_range = (-180.0..=180.0).contains(&x) && (-90.0..=90.0).contains(&y);
+                    if !in_range {
                         return Err(GeometryError::OutOfRange);
                     }
                 }
@@ -167,9 +170,8 @@ impl Boundary {
     }
 
     pub fn to_geojson(&self) -> Value {
-        let ring_json = |p: &Polygon| -> Value {
-            Value::Array(p.rings.iter().map(|r| json!(r)).collect())
-        };
+        let ring_json =
+            |p: &Polygon| -> Value { Value::Array(p.rings.iter().map(|r| json!(r)).collect()) };
         if self.polygons.len() == 1 {
             json!({"type": "Polygon", "coordinates": ring_json(&self.polygons[0])})
         } else {
@@ -182,7 +184,12 @@ impl Boundary {
         let mut b = [f64::MAX, f64::MAX, f64::MIN, f64::MIN];
         for p in &self.polygons {
             let pb = p.bbox();
-            b = [b[0].min(pb[0]), b[1].min(pb[1]), b[2].max(pb[2]), b[3].max(pb[3])];
+            b = [
+                b[0].min(pb[0]),
+                b[1].min(pb[1]),
+                b[2].max(pb[2]),
+                b[3].max(pb[3]),
+            ];
         }
         b
     }
@@ -201,11 +208,18 @@ impl Boundary {
 
     /// Distance in metres from `pt` to this boundary (0 when inside or on it).
     pub fn distance_m(&self, pt: Pt) -> f64 {
-        self.polygons.iter().map(|p| p.distance_m(pt)).fold(f64::MAX, f64::min)
+        self.polygons
+            .iter()
+            .map(|p| p.distance_m(pt))
+            .fold(f64::MAX, f64::min)
     }
 
     pub fn vertex_count(&self) -> usize {
-        self.polygons.iter().flat_map(|p| &p.rings).map(Vec::len).sum()
+        self.polygons
+            .iter()
+            .flat_map(|p| &p.rings)
+            .map(Vec::len)
+            .sum()
     }
 }
 
@@ -259,7 +273,10 @@ fn parse_position(v: &Value) -> Result<Pt, GeometryError> {
 }
 
 fn signed_area(ring: &[Pt]) -> f64 {
-    ring.windows(2).map(|w| w[0][0] * w[1][1] - w[1][0] * w[0][1]).sum::<f64>() / 2.0
+    ring.windows(2)
+        .map(|w| w[0][0] * w[1][1] - w[1][0] * w[0][1])
+        .sum::<f64>()
+        / 2.0
 }
 
 /// Crossing-number test with an explicit on-edge check.
@@ -282,7 +299,11 @@ pub fn ring_locate(ring: &[Pt], [px, py]: Pt) -> Location {
             }
         }
     }
-    if inside { Location::Inside } else { Location::Outside }
+    if inside {
+        Location::Inside
+    } else {
+        Location::Outside
+    }
 }
 
 fn orient(a: Pt, b: Pt, c: Pt) -> f64 {
@@ -290,7 +311,10 @@ fn orient(a: Pt, b: Pt, c: Pt) -> f64 {
 }
 
 fn on_segment(a: Pt, b: Pt, p: Pt) -> bool {
-    p[0] >= a[0].min(b[0]) && p[0] <= a[0].max(b[0]) && p[1] >= a[1].min(b[1]) && p[1] <= a[1].max(b[1])
+    p[0] >= a[0].min(b[0])
+        && p[0] <= a[0].max(b[0])
+        && p[1] >= a[1].min(b[1])
+        && p[1] <= a[1].max(b[1])
 }
 
 /// Whether segments ab and cd share any point.
@@ -299,7 +323,9 @@ pub fn segments_intersect(a: Pt, b: Pt, c: Pt, d: Pt) -> bool {
     let d2 = orient(c, d, b);
     let d3 = orient(a, b, c);
     let d4 = orient(a, b, d);
-    if ((d1 > 0.0 && d2 < 0.0) || (d1 < 0.0 && d2 > 0.0)) && ((d3 > 0.0 && d4 < 0.0) || (d3 < 0.0 && d4 > 0.0)) {
+    if ((d1 > 0.0 && d2 < 0.0) || (d1 < 0.0 && d2 > 0.0))
+        && ((d3 > 0.0 && d4 < 0.0) || (d3 < 0.0 && d4 > 0.0))
+    {
         return true;
     }
     (d1 == 0.0 && on_segment(c, d, a))
@@ -315,7 +341,11 @@ fn poly_self_intersects(poly: &Polygon) -> bool {
         .rings
         .iter()
         .enumerate()
-        .flat_map(|(ri, r)| r.windows(2).enumerate().map(move |(ei, w)| (ri, ei, w[0], w[1])))
+        .flat_map(|(ri, r)| {
+            r.windows(2)
+                .enumerate()
+                .map(move |(ei, w)| (ri, ei, w[0], w[1]))
+        })
         .collect();
     for (i, &(ri, ei, a, b)) in edges.iter().enumerate() {
         let n = poly.rings[ri].len() - 1;
@@ -324,9 +354,11 @@ fn poly_self_intersects(poly: &Polygon) -> bool {
                 let adjacent = ej == ei + 1 || (ei == 0 && ej == n - 1);
                 if adjacent {
                     // Neighbours share one vertex; they only conflict if they fold back.
-                    let (shared, other_a, other_b) = if ej == ei + 1 { (b, a, d) } else { (a, b, c) };
+                    let (shared, other_a, other_b) =
+                        if ej == ei + 1 { (b, a, d) } else { (a, b, c) };
                     if orient(other_a, shared, other_b) == 0.0
-                        && (on_segment(shared, other_a, other_b) || on_segment(shared, other_b, other_a))
+                        && (on_segment(shared, other_a, other_b)
+                            || on_segment(shared, other_b, other_a))
                     {
                         return true;
                     }
@@ -351,7 +383,11 @@ fn segment_distance_m(p: Pt, a: Pt, b: Pt) -> f64 {
     let (bx, by) = ((b[0] - p[0]) * kx, (b[1] - p[1]) * k);
     let (dx, dy) = (bx - ax, by - ay);
     let len2 = dx * dx + dy * dy;
-    let t = if len2 == 0.0 { 0.0 } else { (-(ax * dx + ay * dy) / len2).clamp(0.0, 1.0) };
+    let t = if len2 == 0.0 {
+        0.0
+    } else {
+        (-(ax * dx + ay * dy) / len2).clamp(0.0, 1.0)
+    };
     let (cx, cy) = (ax + t * dx, ay + t * dy);
     (cx * cx + cy * cy).sqrt()
 }
@@ -398,19 +434,49 @@ mod tests {
     #[test]
     fn invalid_geometries() {
         let e = |v: Value| Boundary::from_geojson(&v).unwrap_err();
-        assert_eq!(e(json!({"type": "Point", "coordinates": [1, 2]})), GeometryError::BadType);
+        assert_eq!(
+            e(json!({"type": "Point", "coordinates": [1, 2]})),
+            GeometryError::BadType
+        );
         assert_eq!(e(json!({"type": "Polygon"})), GeometryError::Malformed);
-        assert_eq!(e(json!({"type": "Polygon", "coordinates": []})), GeometryError::Empty);
-        assert_eq!(e(json!({"type": "MultiPolygon", "coordinates": []})), GeometryError::Empty);
-        assert_eq!(e(json!({"type": "Polygon", "coordinates": [[[0,0],[1,0],[1,1],[0,1]]]})), GeometryError::UnclosedRing);
-        assert_eq!(e(json!({"type": "Polygon", "coordinates": [[[0,0],[1,0],[0,0]]]})), GeometryError::TooFewPoints);
-        assert_eq!(e(json!({"type": "Polygon", "coordinates": [[[0,0],[181,0],[1,1],[0,0]]]})), GeometryError::OutOfRange);
-        assert_eq!(e(json!({"type": "Polygon", "coordinates": [[[0,0],[1,0],[1,95],[0,0]]]})), GeometryError::OutOfRange);
+        assert_eq!(
+            e(json!({"type": "Polygon", "coordinates": []})),
+            GeometryError::Empty
+        );
+        assert_eq!(
+            e(json!({"type": "MultiPolygon", "coordinates": []})),
+            GeometryError::Empty
+        );
+        assert_eq!(
+            e(json!({"type": "Polygon", "coordinates": [[[0,0],[1,0],[1,1],[0,1]]]})),
+            GeometryError::UnclosedRing
+        );
+        assert_eq!(
+            e(json!({"type": "Polygon", "coordinates": [[[0,0],[1,0],[0,0]]]})),
+            GeometryError::TooFewPoints
+        );
+        assert_eq!(
+            e(json!({"type": "Polygon", "coordinates": [[[0,0],[181,0],[1,1],[0,0]]]})),
+            GeometryError::OutOfRange
+        );
+        assert_eq!(
+            e(json!({"type": "Polygon", "coordinates": [[[0,0],[1,0],[1,95],[0,0]]]})),
+            GeometryError::OutOfRange
+        );
         // Bow tie.
-        assert_eq!(e(json!({"type": "Polygon", "coordinates": [[[0,0],[1,1],[1,0],[0,1],[0,0]]]})), GeometryError::SelfIntersection);
+        assert_eq!(
+            e(json!({"type": "Polygon", "coordinates": [[[0,0],[1,1],[1,0],[0,1],[0,0]]]})),
+            GeometryError::SelfIntersection
+        );
         // Spike folding back on itself.
-        assert_eq!(e(json!({"type": "Polygon", "coordinates": [[[0,0],[2,0],[1,0],[1,1],[0,0]]]})), GeometryError::SelfIntersection);
-        assert_eq!(e(json!({"type": "Polygon", "coordinates": [[[0,0],["a",0],[1,1],[0,0]]]})), GeometryError::Malformed);
+        assert_eq!(
+            e(json!({"type": "Polygon", "coordinates": [[[0,0],[2,0],[1,0],[1,1],[0,0]]]})),
+            GeometryError::SelfIntersection
+        );
+        assert_eq!(
+            e(json!({"type": "Polygon", "coordinates": [[[0,0],["a",0],[1,1],[0,0]]]})),
+            GeometryError::Malformed
+        );
     }
 
     proptest! {

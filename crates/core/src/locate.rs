@@ -44,8 +44,15 @@ impl<K: Ord + Clone> Default for GridIndex<K> {
 impl<K: Ord + Clone> GridIndex<K> {
     /// Bulk-loads the index (much faster than inserting one by one).
     pub fn new(grids: Vec<(K, Boundary)>) -> Self {
-        let entries = grids.iter().enumerate().flat_map(|(i, (_, b))| entries(i as u32, b)).collect();
-        GridIndex { tree: RTree::bulk_load(entries), slots: grids.into_iter().map(Some).collect() }
+        let entries = grids
+            .iter()
+            .enumerate()
+            .flat_map(|(i, (_, b))| entries(i as u32, b))
+            .collect();
+        GridIndex {
+            tree: RTree::bulk_load(entries),
+            slots: grids.into_iter().map(Some).collect(),
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -73,7 +80,11 @@ impl<K: Ord + Clone> GridIndex<K> {
     }
 
     pub fn remove(&mut self, key: &K) {
-        if let Some(i) = self.slots.iter().position(|s| s.as_ref().is_some_and(|(k, _)| k == key)) {
+        if let Some(i) = self
+            .slots
+            .iter()
+            .position(|s| s.as_ref().is_some_and(|(k, _)| k == key))
+        {
             let (_, b) = self.slots[i].take().expect("slot is occupied");
             for e in entries(i as u32, &b) {
                 self.tree.remove(&e);
@@ -85,7 +96,10 @@ impl<K: Ord + Clone> GridIndex<K> {
     /// (a shared edge or vertex) the smallest key wins, so the answer is deterministic.
     pub fn locate(&self, pt: Pt) -> Option<&K> {
         let mut best: Option<(bool, &K)> = None;
-        for e in self.tree.locate_in_envelope_intersecting(&AABB::from_point(pt)) {
+        for e in self
+            .tree
+            .locate_in_envelope_intersecting(&AABB::from_point(pt))
+        {
             let (key, b) = self.slots[e.slot as usize].as_ref().expect("indexed slot");
             let loc = b.polygons[e.poly as usize].locate(pt);
             let inside = match loc {
@@ -135,7 +149,11 @@ fn entries(slot: u32, b: &Boundary) -> Vec<Entry> {
         .enumerate()
         .map(|(pi, p)| {
             let [x0, y0, x1, y1] = p.bbox();
-            Entry { env: AABB::from_corners([x0, y0], [x1, y1]), slot, poly: pi as u32 }
+            Entry {
+                env: AABB::from_corners([x0, y0], [x1, y1]),
+                slot,
+                poly: pi as u32,
+            }
         })
         .collect()
 }
@@ -145,12 +163,21 @@ mod tests {
     use super::*;
 
     fn cell(x: f64, y: f64) -> Boundary {
-        Boundary::from_rings(vec![vec![vec![[x, y], [x + 1.0, y], [x + 1.0, y + 1.0], [x, y + 1.0]]]]).unwrap()
+        Boundary::from_rings(vec![vec![vec![
+            [x, y],
+            [x + 1.0, y],
+            [x + 1.0, y + 1.0],
+            [x, y + 1.0],
+        ]]])
+        .unwrap()
     }
 
     #[test]
     fn locate_shared_edges_and_nearest() {
-        let mut idx = GridIndex::new(vec![("b".to_string(), cell(1.0, 0.0)), ("a".to_string(), cell(0.0, 0.0))]);
+        let mut idx = GridIndex::new(vec![
+            ("b".to_string(), cell(1.0, 0.0)),
+            ("a".to_string(), cell(0.0, 0.0)),
+        ]);
         assert_eq!(idx.locate([0.5, 0.5]).map(String::as_str), Some("a"));
         assert_eq!(idx.locate([1.5, 0.5]).map(String::as_str), Some("b"));
         // Shared edge and shared vertex: the smaller code, every time.

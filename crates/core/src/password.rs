@@ -38,8 +38,14 @@ mod tests {
     #[test]
     fn rules() {
         assert_eq!(check_complexity("wang", "Ab1!"), Err(WeakPassword::Length));
-        assert_eq!(check_complexity("wang", "abcdefgh1"), Err(WeakPassword::Classes));
-        assert_eq!(check_complexity("wang", "Wang2024!x"), Err(WeakPassword::ContainsUsername));
+        assert_eq!(
+            check_complexity("wang", "abcdefgh1"),
+            Err(WeakPassword::Classes)
+        );
+        assert_eq!(
+            check_complexity("wang", "Wang2024!x"),
+            Err(WeakPassword::ContainsUsername)
+        );
         assert_eq!(check_complexity("wang", "Civgrid@2026"), Ok(()));
         assert_eq!(check_complexity("wang", "网格管理员a1!"), Ok(()));
     }

@@ -100,9 +100,27 @@ pub fn treemap(rect: Rect, weights: &[u64]) -> Option<Vec<Rect>> {
     tries.extend(1..len);
     for cut in tries {
         let (a, b) = if vertical {
-            (Rect { x1: rect.x0 + cut, ..rect }, Rect { x0: rect.x0 + cut, ..rect })
+            (
+                Rect {
+                    x1: rect.x0 + cut,
+                    ..rect
+                },
+                Rect {
+                    x0: rect.x0 + cut,
+                    ..rect
+                },
+            )
         } else {
-            (Rect { y1: rect.y0 + cut, ..rect }, Rect { y0: rect.y0 + cut, ..rect })
+            (
+                Rect {
+                    y1: rect.y0 + cut,
+                    ..rect
+                },
+                Rect {
+                    y0: rect.y0 + cut,
+                    ..rect
+                },
+            )
         };
         if let (Some(mut l), Some(r)) = (treemap(a, &weights[..k]), treemap(b, &weights[k..])) {
             l.extend(r);
@@ -119,9 +137,23 @@ mod tests {
 
     #[test]
     fn blocks_tile_without_overlap() {
-        let lat = Lattice { origin: [116.0, 36.0], cell: (0.001, 0.001), jitter: 0.2, seed: 7 };
+        let lat = Lattice {
+            origin: [116.0, 36.0],
+            cell: (0.001, 0.001),
+            jitter: 0.2,
+            seed: 7,
+        };
         let weights = [3, 1, 1, 2, 5, 1, 1];
-        let rects = treemap(Rect { x0: 0, y0: 0, x1: 12, y1: 10 }, &weights).unwrap();
+        let rects = treemap(
+            Rect {
+                x0: 0,
+                y0: 0,
+                x1: 12,
+                y1: 10,
+            },
+            &weights,
+        )
+        .unwrap();
         assert_eq!(rects.len(), weights.len());
         assert_eq!(rects.iter().map(Rect::area).sum::<i64>(), 120);
         let polys: Vec<Boundary> = rects.iter().map(|r| lat.block(*r)).collect();
@@ -131,9 +163,15 @@ mod tests {
                 let c = {
                     let (a, b) = (lat.point(i, j), lat.point(i + 1, j + 1));
                     let (p, q) = (lat.point(i + 1, j), lat.point(i, j + 1));
-                    [(a[0] + b[0] + p[0] + q[0]) / 4.0, (a[1] + b[1] + p[1] + q[1]) / 4.0]
+                    [
+                        (a[0] + b[0] + p[0] + q[0]) / 4.0,
+                        (a[1] + b[1] + p[1] + q[1]) / 4.0,
+                    ]
                 };
-                let n = polys.iter().filter(|p| p.locate(c) == Location::Inside).count();
+                let n = polys
+                    .iter()
+                    .filter(|p| p.locate(c) == Location::Inside)
+                    .count();
                 assert_eq!(n, 1, "cell {i},{j}");
             }
         }
@@ -141,7 +179,31 @@ mod tests {
 
     #[test]
     fn too_small() {
-        assert!(treemap(Rect { x0: 0, y0: 0, x1: 1, y1: 2 }, &[1, 1, 1]).is_none());
-        assert_eq!(treemap(Rect { x0: 0, y0: 0, x1: 1, y1: 3 }, &[1, 1, 1]).unwrap().len(), 3);
+        assert!(
+            treemap(
+                Rect {
+                    x0: 0,
+                    y0: 0,
+                    x1: 1,
+                    y1: 2
+                },
+                &[1, 1, 1]
+            )
+            .is_none()
+        );
+        assert_eq!(
+            treemap(
+                Rect {
+                    x0: 0,
+                    y0: 0,
+                    x1: 1,
+                    y1: 3
+                },
+                &[1, 1, 1]
+            )
+            .unwrap()
+            .len(),
+            3
+        );
     }
 }

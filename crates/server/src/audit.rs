@@ -22,7 +22,12 @@ pub struct Audit {
 
 impl Audit {
     /// A successful action by `user` on one object.
-    pub fn by(user: &CurrentUser, action: &'static str, object_type: &'static str, object_id: impl Into<String>) -> Audit {
+    pub fn by(
+        user: &CurrentUser,
+        action: &'static str,
+        object_type: &'static str,
+        object_id: impl Into<String>,
+    ) -> Audit {
         Audit {
             user_id: Some(user.id.clone()),
             username: Some(user.username.clone()),
@@ -147,9 +152,14 @@ pub async fn write(tx: &mut Tx, a: Audit) -> Result<(), sqlx::Error> {
 /// Outcome of walking the chain.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Verdict {
-    Intact { rows: i64 },
+    Intact {
+        rows: i64,
+    },
     /// The first row (by sequence) at which the chain breaks, and why.
-    Broken { seq: i64, reason: &'static str },
+    Broken {
+        seq: i64,
+        reason: &'static str,
+    },
 }
 
 /// Recomputes every link. Detects edited rows (hash), deleted rows (gap or head mismatch)
@@ -157,25 +167,40 @@ pub enum Verdict {
 pub async fn verify(pool: &sqlx::AnyPool) -> Result<Verdict, sqlx::Error> {
     use futures_util::TryStreamExt;
     let (head_seq, head_hash): (i64, String) =
-        sqlx::query_as("SELECT last_seq, last_hash FROM audit_chain WHERE id = 1").fetch_one(pool).await?;
-    let mut rows = sqlx::query_as::<_, AuditRow>("SELECT * FROM audit_log ORDER BY seq").fetch(pool);
+        sqlx::query_as("SELECT last_seq, last_hash FROM audit_chain WHERE id = 1")
+            .fetch_one(pool)
+            .await?;
+    let mut rows =
+        sqlx::query_as::<_, AuditRow>("SELECT * FROM audit_log ORDER BY seq").fetch(pool);
     let mut expect_seq = 1;
     let mut prev = "0".repeat(64);
     while let Some(r) = rows.try_next().await? {
         if r.seq != expect_seq {
-            return Ok(Verdict::Broken { seq: expect_seq, reason: "missing_row" });
+            return Ok(Verdict::Broken {
+                seq: expect_seq,
+                reason: "missing_row",
+            });
         }
         if r.prev_hash != prev {
-            return Ok(Verdict::Broken { seq: r.seq, reason: "prev_hash_mismatch" });
+            return Ok(Verdict::Broken {
+                seq: r.seq,
+                reason: "prev_hash_mismatch",
+            });
         }
         if row_hash(&r) != r.hash {
-            return Ok(Verdict::Broken { seq: r.seq, reason: "row_modified" });
+            return Ok(Verdict::Broken {
+                seq: r.seq,
+                reason: "row_modified",
+            });
         }
         prev = r.hash;
         expect_seq += 1;
     }
     if expect_seq - 1 != head_seq || prev != head_hash {
-        return Ok(Verdict::Broken { seq: expect_seq, reason: "tail_missing" });
+        return Ok(Verdict::Broken {
+            seq: expect_seq,
+            reason: "tail_missing",
+        });
     }
     Ok(Verdict::Intact { rows: head_seq })
 }

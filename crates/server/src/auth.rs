@@ -3,8 +3,8 @@
 use crate::db::{self, parse_time};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum_extra::extract::CookieJar;
@@ -87,23 +87,40 @@ impl Role {
 
     /// Parses a comma-separated role list (as stored and as typed on the command line).
     pub fn parse_list(s: &str) -> Option<Vec<Role>> {
-        let roles: Option<Vec<Role>> = s.split(',').filter(|p| !p.trim().is_empty()).map(Role::parse).collect();
+        let roles: Option<Vec<Role>> = s
+            .split(',')
+            .filter(|p| !p.trim().is_empty())
+            .map(Role::parse)
+            .collect();
         roles.filter(|r| !r.is_empty())
     }
 
     pub fn join(roles: &[Role]) -> String {
-        roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(",")
+        roles
+            .iter()
+            .map(|r| r.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
     }
 
     /// What this role may do. Every check names one of these.
     pub fn perms(self) -> &'static [Perm] {
         use Perm::*;
         match self {
-            Role::GridWorker | Role::GridChief | Role::GridInstructor => &[ViewAreas, RequestGridChange],
+            Role::GridWorker | Role::GridChief | Role::GridInstructor => {
+                &[ViewAreas, RequestGridChange]
+            }
             Role::CentreOperator => &[ViewAreas, ManageGrids, RequestGridChange, ApproveGridChange],
             Role::DeptLiaison | Role::Mediator | Role::Citizen => &[ViewAreas],
             Role::Leader => &[ViewAreas, ViewAudit],
-            Role::Admin => &[ViewAreas, ManageGrids, RequestGridChange, ApproveGridChange, ManageUsers, ViewAudit],
+            Role::Admin => &[
+                ViewAreas,
+                ManageGrids,
+                RequestGridChange,
+                ApproveGridChange,
+                ManageUsers,
+                ViewAudit,
+            ],
         }
     }
 }
@@ -146,11 +163,19 @@ impl CurrentUser {
     }
 
     pub fn require_perm(&self, p: Perm) -> AppResult<()> {
-        if self.can(p) { Ok(()) } else { Err(AppError::Forbidden) }
+        if self.can(p) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
     }
 
     pub fn require_scope(&self, area: &AreaCode) -> AppResult<()> {
-        if self.area.contains(area) { Ok(()) } else { Err(AppError::OutOfScope) }
+        if self.area.contains(area) {
+            Ok(())
+        } else {
+            Err(AppError::OutOfScope)
+        }
     }
 
     pub fn roles_str(&self) -> String {
@@ -176,14 +201,15 @@ pub async fn verify_password(password: String, hash: Option<String>) -> anyhow::
     tokio::task::spawn_blocking(move || {
         let hash = hash.unwrap_or_else(|| DUMMY_HASH.to_owned());
         let parsed = PasswordHash::new(&hash).map_err(|e| anyhow::anyhow!("argon2: {e}"))?;
-        Ok(Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        Ok(Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok())
     })
     .await?
 }
 
 /// argon2id hash of a random password nobody knows.
-const DUMMY_HASH: &str =
-    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$8M8rGz0g3Qk7m0O0RzvJb7YH0l3YB3kOQ7m6hNQF4xM";
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$8M8rGz0g3Qk7m0O0RzvJb7YH0l3YB3kOQ7m6hNQF4xM";
 
 /// A new random session token and the hash under which it is stored.
 pub fn new_session_token() -> (String, String) {
@@ -201,16 +227,23 @@ pub fn token_hash(token: &str) -> String {
 
 /// The token a request carries: `Authorization: Bearer …` or the session cookie.
 pub fn request_token(headers: &axum::http::HeaderMap) -> Option<String> {
-    if let Some(v) = headers.get(axum::http::header::AUTHORIZATION) {
-        if let Some(t) = v.to_str().ok().and_then(|s| s.strip_prefix("Bearer ")) {
-            return Some(t.trim().to_owned());
-        }
+    if let Some(t) = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|s| s.strip_prefix("Bearer "))
+    {
+        return Some(t.trim().to_owned());
     }
-    CookieJar::from_headers(headers).get(SESSION_COOKIE).map(|c| c.value().to_owned())
+    CookieJar::from_headers(headers)
+        .get(SESSION_COOKIE)
+        .map(|c| c.value().to_owned())
 }
 
 pub fn client_ip(parts: &Parts) -> Option<String> {
-    parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string())
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
 }
 
 #[derive(sqlx::FromRow)]
@@ -242,8 +275,13 @@ impl FromRequestParts<AppState> for CurrentUser {
         let now = chrono::Utc::now();
         let last = parse_time(&row.last_seen_at).unwrap_or(now);
         let idle = now - last;
-        if idle > chrono::Duration::minutes(state.cfg.session_idle_minutes) || row.status != "active" {
-            sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(&hash).execute(&state.db.pool).await?;
+        if idle > chrono::Duration::minutes(state.cfg.session_idle_minutes)
+            || row.status != "active"
+        {
+            sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+                .bind(&hash)
+                .execute(&state.db.pool)
+                .await?;
             return Err(AppError::SessionExpired);
         }
         // Touch at most once a minute: idle timeout needs no finer grain.
@@ -254,7 +292,8 @@ impl FromRequestParts<AppState> for CurrentUser {
                 .execute(&state.db.pool)
                 .await?;
         }
-        let area = AreaCode::parse(&row.area_code).map_err(|e| anyhow::anyhow!("stored area code: {e}"))?;
+        let area = AreaCode::parse(&row.area_code)
+            .map_err(|e| anyhow::anyhow!("stored area code: {e}"))?;
         let roles = Role::parse_list(&row.roles).unwrap_or_default();
         Ok(CurrentUser {
             id: row.user_id,
@@ -275,14 +314,25 @@ mod tests {
     async fn hash_and_verify() {
         let h = hash_password("Civgrid@2026".into()).await.unwrap();
         assert!(h.starts_with("$argon2id$"));
-        assert!(verify_password("Civgrid@2026".into(), Some(h.clone())).await.unwrap());
-        assert!(!verify_password("civgrid@2026".into(), Some(h)).await.unwrap());
+        assert!(
+            verify_password("Civgrid@2026".into(), Some(h.clone()))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !verify_password("civgrid@2026".into(), Some(h))
+                .await
+                .unwrap()
+        );
         assert!(!verify_password("x".into(), None).await.unwrap());
     }
 
     #[test]
     fn roles_parse() {
-        assert_eq!(Role::parse_list("grid_worker, leader"), Some(vec![Role::GridWorker, Role::Leader]));
+        assert_eq!(
+            Role::parse_list("grid_worker, leader"),
+            Some(vec![Role::GridWorker, Role::Leader])
+        );
         assert_eq!(Role::parse_list("boss"), None);
         assert_eq!(Role::parse_list(""), None);
         for r in Role::ALL {

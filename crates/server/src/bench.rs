@@ -20,7 +20,12 @@ pub fn locate(grids: usize, vertices: usize, lookups: usize, runs: usize) -> f64
     let (bw, bh) = (half / 2, half - half / 2);
     let cols = (grids as f64).sqrt().ceil() as i64;
     let rows = (grids as i64 + cols - 1) / cols;
-    let lattice = Lattice { origin: [115.5, 36.0], cell: (0.0002, 0.00016), jitter: 0.2, seed: 42 };
+    let lattice = Lattice {
+        origin: [115.5, 36.0],
+        cell: (0.0002, 0.00016),
+        jitter: 0.2,
+        seed: 42,
+    };
     let t0 = Instant::now();
     let mut polys = Vec::with_capacity(grids);
     'outer: for r in 0..rows {
@@ -28,14 +33,23 @@ pub fn locate(grids: usize, vertices: usize, lookups: usize, runs: usize) -> f64
             if polys.len() == grids {
                 break 'outer;
             }
-            let rect = Rect { x0: c * bw, y0: r * bh, x1: (c + 1) * bw, y1: (r + 1) * bh };
+            let rect = Rect {
+                x0: c * bw,
+                y0: r * bh,
+                x1: (c + 1) * bw,
+                y1: (r + 1) * bh,
+            };
             polys.push((format!("{:06}", polys.len()), lattice.block(rect)));
         }
     }
-    let avg_vertices = polys.iter().map(|(_, b)| b.vertex_count()).sum::<usize>() as f64 / polys.len() as f64;
+    let avg_vertices =
+        polys.iter().map(|(_, b)| b.vertex_count()).sum::<usize>() as f64 / polys.len() as f64;
     let index = GridIndex::new(polys);
     let build = t0.elapsed();
-    let (x1, y1) = (lattice.point(cols * bw, rows * bh)[0], lattice.point(cols * bw, rows * bh)[1]);
+    let (x1, y1) = (
+        lattice.point(cols * bw, rows * bh)[0],
+        lattice.point(cols * bw, rows * bh)[1],
+    );
     let points: Vec<[f64; 2]> = (0..lookups)
         .map(|i| {
             let u = (noise(1, i as i64, 0) + 1.0) / 2.0;
@@ -64,14 +78,21 @@ pub fn locate(grids: usize, vertices: usize, lookups: usize, runs: usize) -> f64
         hits,
         lookups
     );
-    println!("locate: {:.0} lookups/s (median of {runs} runs, one core)", m);
+    println!(
+        "locate: {:.0} lookups/s (median of {runs} runs, one core)",
+        m
+    );
     m
 }
 
 /// Times a full import of the division files in `dir` into a fresh database, then a
 /// re-import of the same files (which must write nothing).
 pub async fn import(dir: &Path, database_url: Option<&str>, runs: usize) -> anyhow::Result<()> {
-    let opts = Options { within: None, strict: false, year: 2023 };
+    let opts = Options {
+        within: None,
+        strict: false,
+        year: 2023,
+    };
     let mut first = Vec::new();
     let mut again = Vec::new();
     for run in 0..runs {
@@ -80,13 +101,25 @@ pub async fn import(dir: &Path, database_url: Option<&str>, runs: usize) -> anyh
             Some(url) => {
                 let schema = format!("bench_{}", std::process::id() as u64 * 100 + run as u64);
                 let admin = Db::connect(url).await?;
-                sqlx::raw_sql(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"))
-                    .execute(&admin.pool)
-                    .await?;
+                sqlx::raw_sql(&format!(
+                    "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
+                ))
+                .execute(&admin.pool)
+                .await?;
                 let sep = if url.contains('?') { '&' } else { '?' };
-                (Db::connect(&format!("{url}{sep}options=-c%20search_path%3D{schema}")).await?, "postgresql")
+                (
+                    Db::connect(&format!("{url}{sep}options=-c%20search_path%3D{schema}")).await?,
+                    "postgresql",
+                )
             }
-            None => (Db::connect(&format!("sqlite://{}", tmp.path().join("bench.db").display())).await?, "sqlite"),
+            None => (
+                Db::connect(&format!(
+                    "sqlite://{}",
+                    tmp.path().join("bench.db").display()
+                ))
+                .await?,
+                "sqlite",
+            ),
         };
         db.migrate().await?;
         let t = Instant::now();
@@ -95,7 +128,10 @@ pub async fn import(dir: &Path, database_url: Option<&str>, runs: usize) -> anyh
         let t = Instant::now();
         let r2 = import::import(&db, Source::Dir(dir), &opts).await?;
         let d2 = t.elapsed();
-        anyhow::ensure!(r2.inserted == 0 && r2.renamed == 0 && r2.ended == 0, "re-import wrote rows: {r2:?}");
+        anyhow::ensure!(
+            r2.inserted == 0 && r2.renamed == 0 && r2.ended == 0,
+            "re-import wrote rows: {r2:?}"
+        );
         println!(
             "run {}: {label}: import {} rows ({} invalid) in {:.2} s; re-import {:.2} s, {} unchanged, 0 written",
             run + 1,
@@ -111,10 +147,16 @@ pub async fn import(dir: &Path, database_url: Option<&str>, runs: usize) -> anyh
             drop(db);
             let admin = Db::connect(url).await?;
             let schema = format!("bench_{}", std::process::id() as u64 * 100 + run as u64);
-            sqlx::raw_sql(&format!("DROP SCHEMA {schema} CASCADE")).execute(&admin.pool).await?;
+            sqlx::raw_sql(&format!("DROP SCHEMA {schema} CASCADE"))
+                .execute(&admin.pool)
+                .await?;
         }
     }
-    println!("import: {:.2} s median; re-import: {:.2} s median ({runs} runs)", median(first), median(again));
+    println!(
+        "import: {:.2} s median; re-import: {:.2} s median ({runs} runs)",
+        median(first),
+        median(again)
+    );
     Ok(())
 }
 
@@ -122,7 +164,11 @@ pub async fn import(dir: &Path, database_url: Option<&str>, runs: usize) -> anyh
 /// database (built in a temporary folder).
 pub async fn subtree(county: &str, requests: usize) -> anyhow::Result<()> {
     let tmp = tempfile::tempdir()?;
-    let db = Db::connect(&format!("sqlite://{}", tmp.path().join("bench.db").display())).await?;
+    let db = Db::connect(&format!(
+        "sqlite://{}",
+        tmp.path().join("bench.db").display()
+    ))
+    .await?;
     db.migrate().await?;
     crate::demo::seed(&db, crate::demo::DEFAULT_PASSWORD).await?;
     let state = crate::state::AppState::new(db, crate::config::Config::default()).await?;
@@ -138,18 +184,30 @@ pub async fn subtree(county: &str, requests: usize) -> anyhow::Result<()> {
         .await?
         .json()
         .await?;
-    let token = login["token"].as_str().ok_or_else(|| anyhow::anyhow!("login failed: {login}"))?.to_owned();
+    let token = login["token"]
+        .as_str()
+        .ok_or_else(|| anyhow::anyhow!("login failed: {login}"))?
+        .to_owned();
     let url = format!("{base}/api/areas/{county}/subtree");
     let mut times: Vec<Duration> = Vec::with_capacity(requests);
     let mut size = 0;
     for _ in 0..requests {
         let t = Instant::now();
-        let body = client.get(&url).bearer_auth(&token).send().await?.error_for_status()?.bytes().await?;
+        let body = client
+            .get(&url)
+            .bearer_auth(&token)
+            .send()
+            .await?
+            .error_for_status()?
+            .bytes()
+            .await?;
         times.push(t.elapsed());
         size = body.len();
     }
     times.sort();
-    let pct = |p: f64| times[((times.len() as f64 * p) as usize).min(times.len() - 1)].as_secs_f64() * 1000.0;
+    let pct = |p: f64| {
+        times[((times.len() as f64 * p) as usize).min(times.len() - 1)].as_secs_f64() * 1000.0
+    };
     println!(
         "subtree {county}: {requests} requests, {} KB each; p50 {:.2} ms, p99 {:.2} ms",
         size / 1024,

@@ -145,7 +145,10 @@ pub fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
     match rt.block_on(run(cli)) {
         Ok(code) => code,
         Err(e) => {
@@ -170,7 +173,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             eprintln!("civgrid 已启动：http://{}", listener.local_addr()?);
             crate::app::serve(AppState::new(db, cfg).await?, listener).await?;
         }
-        Cmd::Demo { data_dir, port, demo_password } => {
+        Cmd::Demo {
+            data_dir,
+            port,
+            demo_password,
+        } => {
             civgrid_core::password::check_complexity("", &demo_password)
                 .map_err(|e| anyhow::anyhow!("--demo-password 不符合密码规则：{e}"))?;
             let path = data_dir.join("civgrid.db");
@@ -186,9 +193,19 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
             let addr = listener.local_addr()?;
             println!("civgrid 演示已启动：http://{addr}/   接口文档：http://{addr}/api/docs");
-            println!("演示账号（密码{}）：", if fresh { format!("均为 {demo_password}") } else { "为首次创建时所设".into() });
+            println!(
+                "演示账号（密码{}）：",
+                if fresh {
+                    format!("均为 {demo_password}")
+                } else {
+                    "为首次创建时所设".into()
+                }
+            );
             for a in &accounts {
-                println!("  {:<16} {:<16} {:<12} {}", a.username, a.role, a.area, a.display_name);
+                println!(
+                    "  {:<16} {:<16} {:<12} {}",
+                    a.username, a.role, a.area, a.display_name
+                );
             }
             crate::app::serve(AppState::new(db, cfg).await?, listener).await?;
         }
@@ -196,11 +213,31 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             open(&cfg).await?;
             println!("数据库已是最新结构");
         }
-        Cmd::Import { what: ImportCmd::Divisions { dir, within, strict, year } } => {
-            let within = within.map(|w| AreaCode::parse(&w)).transpose().map_err(|e| anyhow::anyhow!("--within：{e}"))?;
+        Cmd::Import {
+            what:
+                ImportCmd::Divisions {
+                    dir,
+                    within,
+                    strict,
+                    year,
+                },
+        } => {
+            let within = within
+                .map(|w| AreaCode::parse(&w))
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("--within：{e}"))?;
             let db = open(&cfg).await?;
             let t = std::time::Instant::now();
-            let r = import::import(&db, Source::Dir(&dir), &Options { within, strict, year }).await?;
+            let r = import::import(
+                &db,
+                Source::Dir(&dir),
+                &Options {
+                    within,
+                    strict,
+                    year,
+                },
+            )
+            .await?;
             for e in r.errors.iter().take(200) {
                 eprintln!("{}:{}: {} {}", e.file, e.line, e.code, e.message);
             }
@@ -223,7 +260,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::FAILURE);
             }
         }
-        Cmd::User { what: UserCmd::Add { username, name, area, roles, password } } => {
+        Cmd::User {
+            what:
+                UserCmd::Add {
+                    username,
+                    name,
+                    area,
+                    roles,
+                    password,
+                },
+        } => {
             let db = open(&cfg).await?;
             let req = CreateUser {
                 username,
@@ -240,7 +286,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
         }
-        Cmd::Audit { what: AuditCmd::Verify } => {
+        Cmd::Audit {
+            what: AuditCmd::Verify,
+        } => {
             let db = open(&cfg).await?;
             match audit::verify(&db.pool).await? {
                 Verdict::Intact { rows } => println!("审计日志完整：{rows} 条记录，哈希链校验通过"),
@@ -254,10 +302,19 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("{}", crate::app::openapi().to_pretty_json()?);
         }
         Cmd::Bench { what } => match what {
-            BenchCmd::Locate { grids, vertices, lookups, runs } => {
+            BenchCmd::Locate {
+                grids,
+                vertices,
+                lookups,
+                runs,
+            } => {
                 crate::bench::locate(grids, vertices, lookups, runs.max(1));
             }
-            BenchCmd::Import { dir, database_url, runs } => {
+            BenchCmd::Import {
+                dir,
+                database_url,
+                runs,
+            } => {
                 crate::bench::import(&dir, database_url.as_deref(), runs.max(1)).await?;
             }
             BenchCmd::Subtree { county, requests } => {

@@ -95,9 +95,13 @@ mod tests {
     use super::*;
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API returns its own error type
     fn layers_and_redaction() {
         figment::Jail::expect_with(|jail| {
-            jail.create_file("civgrid.toml", "listen = \"0.0.0.0:9000\"\nlockout_minutes = 20\n")?;
+            jail.create_file(
+                "civgrid.toml",
+                "listen = \"0.0.0.0:9000\"\nlockout_minutes = 20\n",
+            )?;
             jail.set_env("CIVGRID_LOCKOUT_MINUTES", "30");
             let c = Config::load(None).expect("config");
             assert_eq!(c.listen, "0.0.0.0:9000");

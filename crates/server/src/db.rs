@@ -21,10 +21,14 @@ pub struct Db {
 }
 
 /// (file name, SQL) for each migration, in order. Both lists carry the same names.
-const SQLITE_MIGRATIONS: &[(&str, &str)] =
-    &[("0001_foundation", include_str!("../migrations/sqlite/0001_foundation.sql"))];
-const POSTGRES_MIGRATIONS: &[(&str, &str)] =
-    &[("0001_foundation", include_str!("../migrations/postgres/0001_foundation.sql"))];
+const SQLITE_MIGRATIONS: &[(&str, &str)] = &[(
+    "0001_foundation",
+    include_str!("../migrations/sqlite/0001_foundation.sql"),
+)];
+const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[(
+    "0001_foundation",
+    include_str!("../migrations/postgres/0001_foundation.sql"),
+)];
 
 impl Db {
     /// Connects to `url`; the scheme picks the backend. SQLite files (and their folder) are
@@ -40,13 +44,15 @@ impl Db {
         };
         let url = match backend {
             Backend::Sqlite => {
-                let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+                let path = url
+                    .trim_start_matches("sqlite://")
+                    .trim_start_matches("sqlite:");
                 let path = path.split('?').next().unwrap_or(path);
-                if let Some(dir) = std::path::Path::new(path).parent() {
-                    if !dir.as_os_str().is_empty() {
-                        std::fs::create_dir_all(dir)
-                            .with_context(|| format!("无法创建数据目录 {}", dir.display()))?;
-                    }
+                if let Some(dir) = std::path::Path::new(path).parent()
+                    && !dir.as_os_str().is_empty()
+                {
+                    std::fs::create_dir_all(dir)
+                        .with_context(|| format!("无法创建数据目录 {}", dir.display()))?;
                 }
                 format!("sqlite://{path}?mode=rwc")
             }
@@ -99,7 +105,10 @@ impl Db {
                 continue;
             }
             let mut tx = self.pool.begin().await?;
-            sqlx::raw_sql(sql).execute(&mut *tx).await.with_context(|| format!("迁移 {name} 失败"))?;
+            sqlx::raw_sql(sql)
+                .execute(&mut *tx)
+                .await
+                .with_context(|| format!("迁移 {name} 失败"))?;
             sqlx::query("INSERT INTO schema_migrations (name, applied_at) VALUES ($1, $2)")
                 .bind(*name)
                 .bind(now())
@@ -125,7 +134,9 @@ pub fn fmt_time(t: chrono::DateTime<chrono::Utc>) -> String {
 }
 
 pub fn parse_time(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
-    chrono::DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&chrono::Utc))
+    chrono::DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|t| t.with_timezone(&chrono::Utc))
 }
 
 /// Time-ordered unique key (UUIDv7).

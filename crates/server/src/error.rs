@@ -50,7 +50,10 @@ pub enum AppError {
     #[error("invalid geometry: {0}")]
     Geometry(GeometryError),
     #[error("validation failed on {field}")]
-    Validation { field: &'static str, message: String },
+    Validation {
+        field: &'static str,
+        message: String,
+    },
     #[error("weak password")]
     WeakPassword(String),
     #[error("conflict")]
@@ -67,6 +70,8 @@ pub enum AppError {
     NotTownshipCentre,
     #[error("invalid json: {0}")]
     InvalidJson(String),
+    #[error("invalid body: {0}")]
+    InvalidBody(String),
     #[error("body too large")]
     BodyTooLarge,
     #[error("invalid query: {0}")]
@@ -92,10 +97,16 @@ pub const CODES: &[(&str, &str)] = &[
     ("user_not_found", "用户不存在"),
     ("route_not_found", "接口不存在"),
     ("invalid_area_code", "区划代码格式不正确"),
-    ("geometry_bad_type", "边界必须是 GeoJSON Polygon 或 MultiPolygon"),
+    (
+        "geometry_bad_type",
+        "边界必须是 GeoJSON Polygon 或 MultiPolygon",
+    ),
     ("geometry_malformed", "边界坐标格式不正确"),
     ("geometry_empty", "边界为空"),
-    ("geometry_unclosed_ring", "边界的环未闭合（首尾坐标必须相同）"),
+    (
+        "geometry_unclosed_ring",
+        "边界的环未闭合（首尾坐标必须相同）",
+    ),
     ("geometry_too_few_points", "边界的环至少需要 4 个坐标点"),
     ("geometry_out_of_range", "坐标超出 WGS-84 经纬度范围"),
     ("geometry_self_intersection", "边界自相交"),
@@ -107,8 +118,12 @@ pub const CODES: &[(&str, &str)] = &[
     ("not_a_village", "网格只能建在村（社区）之下"),
     ("grid_codes_exhausted", "该村（社区）的网格编号已用完"),
     ("already_decided", "该申请已处理，不能重复审批"),
-    ("not_township_centre", "边界变更须由乡镇（街道）综治中心审批"),
+    (
+        "not_township_centre",
+        "边界变更须由乡镇（街道）综治中心审批",
+    ),
     ("invalid_json", "请求内容不是有效的 JSON"),
+    ("invalid_body", "请求内容缺少字段或字段类型不正确"),
     ("body_too_large", "请求内容过大"),
     ("invalid_query", "请求参数不正确"),
     ("internal_error", "服务器内部错误，请稍后重试"),
@@ -124,7 +139,10 @@ pub fn message(code: &str) -> &'static str {
 
 impl AppError {
     pub fn validation(field: &'static str, message: impl Into<String>) -> Self {
-        AppError::Validation { field, message: message.into() }
+        AppError::Validation {
+            field,
+            message: message.into(),
+        }
     }
 
     pub fn code(&self) -> &'static str {
@@ -152,6 +170,7 @@ impl AppError {
             AppError::AlreadyDecided => "already_decided",
             AppError::NotTownshipCentre => "not_township_centre",
             AppError::InvalidJson(_) => "invalid_json",
+            AppError::InvalidBody(_) => "invalid_body",
             AppError::BodyTooLarge => "body_too_large",
             AppError::InvalidQuery(_) => "invalid_query",
             AppError::Db(_) | AppError::Internal(_) => "internal_error",
@@ -161,7 +180,9 @@ impl AppError {
     pub fn status(&self) -> StatusCode {
         use AppError::*;
         match self {
-            Unauthenticated | SessionExpired | InvalidCredentials { .. } => StatusCode::UNAUTHORIZED,
+            Unauthenticated | SessionExpired | InvalidCredentials { .. } => {
+                StatusCode::UNAUTHORIZED
+            }
             AccountLocked { .. } => StatusCode::LOCKED,
             AccountDisabled | Forbidden | OutOfScope | NotTownshipCentre => StatusCode::FORBIDDEN,
             AreaNotFound | GridNotFound | ChangeRequestNotFound | UserNotFound | RouteNotFound => {
@@ -170,7 +191,7 @@ impl AppError {
             InvalidJson(_) | InvalidQuery(_) | InvalidAreaCode => StatusCode::BAD_REQUEST,
             BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Conflict | UsernameTaken | AlreadyDecided | GridCodesExhausted => StatusCode::CONFLICT,
-            Geometry(_) | Validation { .. } | WeakPassword(_) | NotAVillage => {
+            Geometry(_) | InvalidBody(_) | Validation { .. } | WeakPassword(_) | NotAVillage => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             Db(_) | Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -179,7 +200,9 @@ impl AppError {
 
     fn details(&self) -> Value {
         match self {
-            AppError::InvalidCredentials { remaining_attempts: Some(n) } => {
+            AppError::InvalidCredentials {
+                remaining_attempts: Some(n),
+            } => {
                 json!({"remaining_attempts": n})
             }
             AppError::AccountLocked { remaining_seconds } => {
@@ -187,7 +210,9 @@ impl AppError {
             }
             AppError::Validation { field, message } => json!({"field": field, "reason": message}),
             AppError::WeakPassword(reason) => json!({"reason": reason}),
-            AppError::InvalidJson(reason) | AppError::InvalidQuery(reason) => {
+            AppError::InvalidJson(reason)
+            | AppError::InvalidBody(reason)
+            | AppError::InvalidQuery(reason) => {
                 json!({"reason": reason})
             }
             _ => json!({}),
@@ -201,7 +226,9 @@ impl AppError {
                 "登录失败次数过多，账号已锁定，请 {} 分钟后再试",
                 (remaining_seconds + 59) / 60
             ),
-            AppError::InvalidCredentials { remaining_attempts: Some(n) } => {
+            AppError::InvalidCredentials {
+                remaining_attempts: Some(n),
+            } => {
                 format!("用户名或密码错误，还可尝试 {n} 次")
             }
             AppError::Validation { message, .. } => message.clone(),
@@ -235,10 +262,10 @@ impl From<GeometryError> for AppError {
 
 impl From<JsonRejection> for AppError {
     fn from(r: JsonRejection) -> Self {
-        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            AppError::BodyTooLarge
-        } else {
-            AppError::InvalidJson(r.body_text())
+        match r {
+            JsonRejection::JsonDataError(e) => AppError::InvalidBody(e.body_text()),
+            r if r.status() == StatusCode::PAYLOAD_TOO_LARGE => AppError::BodyTooLarge,
+            r => AppError::InvalidJson(r.body_text()),
         }
     }
 }
@@ -283,13 +310,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_code_has_a_unique_chinese_message() {
-        let mut seen = std::collections::HashSet::new();
+    fn every_code_is_used_and_has_a_unique_chinese_message() {
+        let mut listed = std::collections::HashSet::new();
         for (code, msg) in CODES {
-            assert!(seen.insert(code), "duplicate {code}");
+            assert!(listed.insert(*code), "duplicate {code}");
             assert!(msg.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)), "{code}");
         }
-        for g in [
+        let geometry = [
             GeometryError::BadType,
             GeometryError::Malformed,
             GeometryError::Empty,
@@ -298,8 +325,41 @@ mod tests {
             GeometryError::OutOfRange,
             GeometryError::SelfIntersection,
             GeometryError::TooComplex,
-        ] {
-            assert!(seen.contains(&g.code()), "{}", g.code());
+        ];
+        let mut errors = vec![
+            AppError::Unauthenticated,
+            AppError::SessionExpired,
+            AppError::InvalidCredentials { remaining_attempts: Some(1) },
+            AppError::AccountLocked { remaining_seconds: 60 },
+            AppError::AccountDisabled,
+            AppError::Forbidden,
+            AppError::OutOfScope,
+            AppError::AreaNotFound,
+            AppError::GridNotFound,
+            AppError::ChangeRequestNotFound,
+            AppError::UserNotFound,
+            AppError::RouteNotFound,
+            AppError::InvalidAreaCode,
+            AppError::validation("x", "格式不正确"),
+            AppError::WeakPassword("x".into()),
+            AppError::Conflict,
+            AppError::UsernameTaken,
+            AppError::NotAVillage,
+            AppError::GridCodesExhausted,
+            AppError::AlreadyDecided,
+            AppError::NotTownshipCentre,
+            AppError::InvalidJson("x".into()),
+            AppError::InvalidBody("x".into()),
+            AppError::BodyTooLarge,
+            AppError::InvalidQuery("x".into()),
+            AppError::Internal(anyhow::anyhow!("x")),
+        ];
+        errors.extend(geometry.into_iter().map(AppError::Geometry));
+        let used: std::collections::HashSet<&str> = errors.iter().map(AppError::code).collect();
+        assert_eq!(used, listed, "CODES and the AppError variants must match one to one");
+        for e in &errors {
+            let msg = e.user_message();
+            assert!(msg.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)), "{}", e.code());
         }
     }
 }

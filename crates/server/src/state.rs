@@ -17,6 +17,10 @@ impl AppState {
     /// Builds the state and loads every current boundary into the index.
     pub async fn new(db: Db, cfg: Config) -> anyhow::Result<AppState> {
         let index = crate::areas::store::load_index(&db.pool).await?;
-        Ok(AppState { db, cfg: Arc::new(cfg), grids: Arc::new(RwLock::new(index)) })
+        Ok(AppState {
+            db,
+            cfg: Arc::new(cfg),
+            grids: Arc::new(RwLock::new(index)),
+        })
     }
 }

@@ -10,7 +10,13 @@ use axum::routing::get;
 const INDEX: &str = include_str!("../web/index.html");
 
 async fn index() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")], INDEX)
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        INDEX,
+    )
 }
 
 pub fn router() -> Router<AppState> {

@@ -18,11 +18,18 @@ use std::net::SocketAddr;
 pub async fn user_view(state: &AppState, u: &UserRow) -> AppResult<UserView> {
     let area = AreaCode::parse(&u.area_code).map_err(|e| anyhow::anyhow!("stored area: {e}"))?;
     let area_name = if area.level() == civgrid_core::Level::Grid {
-        crate::areas::store::get_grid(&state.db.pool, &u.area_code).await?.map(|g| g.name)
+        crate::areas::store::get_grid(&state.db.pool, &u.area_code)
+            .await?
+            .map(|g| g.name)
     } else {
-        crate::areas::store::get_area(&state.db.pool, &u.area_code).await?.map(|a| a.name)
+        crate::areas::store::get_area(&state.db.pool, &u.area_code)
+            .await?
+            .map(|a| a.name)
     };
-    let locked = u.locked_until.clone().filter(|t| parse_time(t).is_some_and(|t| t > chrono::Utc::now()));
+    let locked = u
+        .locked_until
+        .clone()
+        .filter(|t| parse_time(t).is_some_and(|t| t > chrono::Utc::now()));
     Ok(UserView {
         id: u.id.clone(),
         username: u.username.clone(),
@@ -33,14 +40,22 @@ pub async fn user_view(state: &AppState, u: &UserRow) -> AppResult<UserView> {
         roles: Role::parse_list(&u.roles)
             .unwrap_or_default()
             .into_iter()
-            .map(|r| RoleView { code: r.as_str().into(), label: r.label().into() })
+            .map(|r| RoleView {
+                code: r.as_str().into(),
+                label: r.label().into(),
+            })
             .collect(),
         status: u.status.clone(),
         locked_until: locked,
     })
 }
 
-fn anonymous_audit(action: &'static str, username: &str, ip: Option<String>, result: &'static str) -> Audit {
+fn anonymous_audit(
+    action: &'static str,
+    username: &str,
+    ip: Option<String>,
+    result: &'static str,
+) -> Audit {
     Audit {
         username: Some(username.chars().take(64).collect()),
         action,
@@ -71,18 +86,28 @@ pub async fn login(
     let now = chrono::Utc::now();
     let found = store::by_username(&state.db.pool, &username).await?;
     // Locked accounts are refused before the password is even checked.
-    if let Some(u) = &found {
-        if let Some(until) = u.locked_until.as_deref().and_then(parse_time).filter(|t| *t > now) {
-            let mut tx = state.db.begin().await?;
-            let mut a = anonymous_audit("login", &username, ip, "failure");
-            a.user_id = Some(u.id.clone());
-            a.detail = Some("locked".into());
-            audit::write(&mut tx, a).await?;
-            tx.commit().await?;
-            return Err(AppError::AccountLocked { remaining_seconds: (until - now).num_seconds().max(1) });
-        }
+    if let Some(u) = &found
+        && let Some(until) = u
+            .locked_until
+            .as_deref()
+            .and_then(parse_time)
+            .filter(|t| *t > now)
+    {
+        let mut tx = state.db.begin().await?;
+        let mut a = anonymous_audit("login", &username, ip, "failure");
+        a.user_id = Some(u.id.clone());
+        a.detail = Some("locked".into());
+        audit::write(&mut tx, a).await?;
+        tx.commit().await?;
+        return Err(AppError::AccountLocked {
+            remaining_seconds: (until - now).num_seconds().max(1),
+        });
     }
-    let ok = auth::verify_password(req.password.clone(), found.as_ref().map(|u| u.password_hash.clone())).await?;
+    let ok = auth::verify_password(
+        req.password.clone(),
+        found.as_ref().map(|u| u.password_hash.clone()),
+    )
+    .await?;
     let mut tx = state.db.begin().await?;
     // Re-read inside the transaction so concurrent failures count correctly.
     let user = match store::by_username_tx(&mut tx, &username).await? {
@@ -90,7 +115,9 @@ pub async fn login(
         None => {
             audit::write(&mut tx, anonymous_audit("login", &username, ip, "failure")).await?;
             tx.commit().await?;
-            return Err(AppError::InvalidCredentials { remaining_attempts: None });
+            return Err(AppError::InvalidCredentials {
+                remaining_attempts: None,
+            });
         }
     };
     let mut a = anonymous_audit("login", &username, ip.clone(), "failure");
@@ -106,7 +133,11 @@ pub async fn login(
     }
     if !ok {
         let window = chrono::Duration::minutes(cfg.lockout_window_minutes);
-        let first = user.first_failed_at.as_deref().and_then(parse_time).filter(|t| now - *t <= window);
+        let first = user
+            .first_failed_at
+            .as_deref()
+            .and_then(parse_time)
+            .filter(|t| now - *t <= window);
         let (count, first) = match first {
             Some(f) => (user.failed_count + 1, f),
             None => (1, now),
@@ -117,12 +148,16 @@ pub async fn login(
             a.detail = Some("locked_now".into());
             audit::write(&mut tx, a).await?;
             tx.commit().await?;
-            return Err(AppError::AccountLocked { remaining_seconds: cfg.lockout_minutes * 60 });
+            return Err(AppError::AccountLocked {
+                remaining_seconds: cfg.lockout_minutes * 60,
+            });
         }
         store::set_failures(&mut tx, &user.id, count, Some(&fmt_time(first)), None).await?;
         audit::write(&mut tx, a).await?;
         tx.commit().await?;
-        return Err(AppError::InvalidCredentials { remaining_attempts: Some(cfg.lockout_max_failures - count) });
+        return Err(AppError::InvalidCredentials {
+            remaining_attempts: Some(cfg.lockout_max_failures - count),
+        });
     }
     store::set_failures(&mut tx, &user.id, 0, None, None).await?;
     let (token, hash) = auth::new_session_token();
@@ -137,45 +172,79 @@ pub async fn login(
         .path("/")
         .build();
     let user = user_view(&state, &user).await?;
-    Ok((jar.add(cookie), Json(LoginResponse { token, user, idle_timeout_minutes: cfg.session_idle_minutes })))
+    Ok((
+        jar.add(cookie),
+        Json(LoginResponse {
+            token,
+            user,
+            idle_timeout_minutes: cfg.session_idle_minutes,
+        }),
+    ))
 }
 
 /// Ends the current session.
 #[utoipa::path(post, path = "/api/auth/logout", tag = "auth",
     responses((status = 204), (status = 401, body = ErrorBody)))]
-pub async fn logout(State(state): State<AppState>, user: CurrentUser, headers: HeaderMap, jar: CookieJar) -> AppResult<(CookieJar, StatusCode)> {
+pub async fn logout(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    headers: HeaderMap,
+    jar: CookieJar,
+) -> AppResult<(CookieJar, StatusCode)> {
     let token = auth::request_token(&headers).ok_or(AppError::Unauthenticated)?;
     let mut tx = state.db.begin().await?;
     store::delete_session(&mut tx, &auth::token_hash(&token)).await?;
-    audit::write(&mut tx, Audit::by(&user, "logout", "user", &user.id).area(user.area.as_str())).await?;
+    audit::write(
+        &mut tx,
+        Audit::by(&user, "logout", "user", &user.id).area(user.area.as_str()),
+    )
+    .await?;
     tx.commit().await?;
-    Ok((jar.remove(Cookie::build(SESSION_COOKIE).path("/")), StatusCode::NO_CONTENT))
+    Ok((
+        jar.remove(Cookie::build(SESSION_COOKIE).path("/")),
+        StatusCode::NO_CONTENT,
+    ))
 }
-
 
 /// The signed-in user.
 #[utoipa::path(get, path = "/api/auth/me", tag = "auth",
     responses((status = 200, body = UserView), (status = 401, body = ErrorBody)))]
 pub async fn me(State(state): State<AppState>, user: CurrentUser) -> AppResult<Json<UserView>> {
-    let u = store::get_user(&state.db.pool, &user.id).await?.ok_or(AppError::Unauthenticated)?;
+    let u = store::get_user(&state.db.pool, &user.id)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
     Ok(Json(user_view(&state, &u).await?))
 }
 
 /// Changes the caller's password; other sessions of the account end.
 #[utoipa::path(post, path = "/api/auth/password", tag = "auth", request_body = ChangePassword,
     responses((status = 204), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn change_password(State(state): State<AppState>, user: CurrentUser, headers: HeaderMap, Json(req): Json<ChangePassword>) -> AppResult<StatusCode> {
-    let u = store::get_user(&state.db.pool, &user.id).await?.ok_or(AppError::Unauthenticated)?;
+pub async fn change_password(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    headers: HeaderMap,
+    Json(req): Json<ChangePassword>,
+) -> AppResult<StatusCode> {
+    let u = store::get_user(&state.db.pool, &user.id)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
     if !auth::verify_password(req.old_password, Some(u.password_hash)).await? {
         return Err(AppError::validation("old_password", "原密码不正确"));
     }
-    check_complexity(&u.username, &req.new_password).map_err(|e| AppError::WeakPassword(e.to_string()))?;
+    check_complexity(&u.username, &req.new_password)
+        .map_err(|e| AppError::WeakPassword(e.to_string()))?;
     let hash = auth::hash_password(req.new_password).await?;
-    let keep = auth::request_token(&headers).map(|t| auth::token_hash(&t)).unwrap_or_default();
+    let keep = auth::request_token(&headers)
+        .map(|t| auth::token_hash(&t))
+        .unwrap_or_default();
     let mut tx = state.db.begin().await?;
     store::set_password(&mut tx, &user.id, &hash).await?;
     store::delete_other_sessions(&mut tx, &user.id, &keep).await?;
-    audit::write(&mut tx, Audit::by(&user, "change_password", "user", &user.id).area(user.area.as_str())).await?;
+    audit::write(
+        &mut tx,
+        Audit::by(&user, "change_password", "user", &user.id).area(user.area.as_str()),
+    )
+    .await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -183,7 +252,10 @@ pub async fn change_password(State(state): State<AppState>, user: CurrentUser, h
 /// Accounts in the caller's area.
 #[utoipa::path(get, path = "/api/users", tag = "users",
     responses((status = 200, body = Vec<UserView>), (status = 403, body = ErrorBody)))]
-pub async fn list_users(State(state): State<AppState>, user: CurrentUser) -> AppResult<Json<Vec<UserView>>> {
+pub async fn list_users(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> AppResult<Json<Vec<UserView>>> {
     user.require_perm(Perm::ManageUsers)?;
     let rows = store::list_in(&state.db.pool, user.area.as_str()).await?;
     let mut out = Vec::with_capacity(rows.len());
@@ -196,31 +268,53 @@ pub async fn list_users(State(state): State<AppState>, user: CurrentUser) -> App
 /// Creates an account in the caller's area.
 #[utoipa::path(post, path = "/api/users", tag = "users", request_body = CreateUser,
     responses((status = 201, body = UserView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn create_user(State(state): State<AppState>, user: CurrentUser, Json(req): Json<CreateUser>) -> AppResult<(StatusCode, Json<UserView>)> {
+pub async fn create_user(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Json(req): Json<CreateUser>,
+) -> AppResult<(StatusCode, Json<UserView>)> {
     let area = AreaCode::parse(&req.area_code).map_err(|_| AppError::InvalidAreaCode)?;
     user.require(Perm::ManageUsers, &area)?;
     let id = create_account(&state.db, Some(&user), &req).await?;
-    let u = store::get_user(&state.db.pool, &id).await?.ok_or(AppError::UserNotFound)?;
+    let u = store::get_user(&state.db.pool, &id)
+        .await?
+        .ok_or(AppError::UserNotFound)?;
     Ok((StatusCode::CREATED, Json(user_view(&state, &u).await?)))
 }
 
 /// Validates and creates an account; shared by the API, `civgrid user add` and the demo.
-pub async fn create_account(db: &Db, actor: Option<&CurrentUser>, req: &CreateUser) -> AppResult<String> {
+pub async fn create_account(
+    db: &Db,
+    actor: Option<&CurrentUser>,
+    req: &CreateUser,
+) -> AppResult<String> {
     let username = req.username.trim();
     let valid_name = (3..=32).contains(&username.len())
-        && username.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-');
+        && username
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-');
     if !valid_name {
-        return Err(AppError::validation("username", "用户名须为 3–32 位字母、数字、下划线、点或连字符"));
+        return Err(AppError::validation(
+            "username",
+            "用户名须为 3–32 位字母、数字、下划线、点或连字符",
+        ));
     }
     let display = req.display_name.trim();
     if display.is_empty() || display.chars().count() > 50 {
-        return Err(AppError::validation("display_name", "姓名不能为空，且不超过 50 个字"));
+        return Err(AppError::validation(
+            "display_name",
+            "姓名不能为空，且不超过 50 个字",
+        ));
     }
     let area = AreaCode::parse(&req.area_code).map_err(|_| AppError::InvalidAreaCode)?;
     let exists = if area.level() == civgrid_core::Level::Grid {
-        crate::areas::store::get_grid(&db.pool, area.as_str()).await?.is_some()
+        crate::areas::store::get_grid(&db.pool, area.as_str())
+            .await?
+            .is_some()
     } else {
-        crate::areas::store::get_area(&db.pool, area.as_str()).await?.is_some()
+        crate::areas::store::get_area(&db.pool, area.as_str())
+            .await?
+            .is_some()
     };
     if !exists {
         return Err(AppError::AreaNotFound);
@@ -231,14 +325,40 @@ pub async fn create_account(db: &Db, actor: Option<&CurrentUser>, req: &CreateUs
     let hash = auth::hash_password(req.password.clone()).await?;
     let id = new_id();
     let mut tx = db.begin().await?;
-    store::insert_user(&mut tx, &id, username, display, area.as_str(), &Role::join(&roles), &hash)
-        .await
-        .map_err(|e| if is_unique_violation(&e) { AppError::UsernameTaken } else { e.into() })?;
+    store::insert_user(
+        &mut tx,
+        &id,
+        username,
+        display,
+        area.as_str(),
+        &Role::join(&roles),
+        &hash,
+    )
+    .await
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            AppError::UsernameTaken
+        } else {
+            e.into()
+        }
+    })?;
     let a = match actor {
         Some(u) => Audit::by(u, "create_user", "user", &id),
-        None => Audit { username: Some("cli".into()), action: "create_user", object_type: "user", object_id: id.clone(), result: "success", ..Default::default() },
+        None => Audit {
+            username: Some("cli".into()),
+            action: "create_user",
+            object_type: "user",
+            object_id: id.clone(),
+            result: "success",
+            ..Default::default()
+        },
     };
-    audit::write(&mut tx, a.area(area.as_str()).detail(format!("{username} {}", Role::join(&roles)))).await?;
+    audit::write(
+        &mut tx,
+        a.area(area.as_str())
+            .detail(format!("{username} {}", Role::join(&roles))),
+    )
+    .await?;
     tx.commit().await?;
     Ok(id)
 }

@@ -4,25 +4,31 @@ use super::model::UserRow;
 use crate::db::{Tx, now, prefix_range};
 use sqlx::AnyPool;
 
-const USER_COLS: &str =
-    "id, username, display_name, area_code, roles, password_hash, status, failed_count, first_failed_at, locked_until";
+const USER_COLS: &str = "id, username, display_name, area_code, roles, password_hash, status, failed_count, first_failed_at, locked_until";
 
 pub async fn get_user(pool: &AnyPool, id: &str) -> Result<Option<UserRow>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {USER_COLS} FROM users WHERE id = $1")).bind(id).fetch_optional(pool).await
-}
-
-pub async fn by_username(pool: &AnyPool, username: &str) -> Result<Option<UserRow>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {USER_COLS} FROM users WHERE username = $1"))
-        .bind(username)
+    sqlx::query_as(&format!("SELECT {USER_COLS} FROM users WHERE id = $1"))
+        .bind(id)
         .fetch_optional(pool)
         .await
 }
 
+pub async fn by_username(pool: &AnyPool, username: &str) -> Result<Option<UserRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {USER_COLS} FROM users WHERE username = $1"
+    ))
+    .bind(username)
+    .fetch_optional(pool)
+    .await
+}
+
 pub async fn by_username_tx(tx: &mut Tx, username: &str) -> Result<Option<UserRow>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {USER_COLS} FROM users WHERE username = $1"))
-        .bind(username)
-        .fetch_optional(&mut **tx)
-        .await
+    sqlx::query_as(&format!(
+        "SELECT {USER_COLS} FROM users WHERE username = $1"
+    ))
+    .bind(username)
+    .fetch_optional(&mut **tx)
+    .await
 }
 
 /// Users whose area lies in `prefix`.
@@ -72,13 +78,15 @@ pub async fn set_failures(
     first_failed_at: Option<&str>,
     locked_until: Option<&str>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE users SET failed_count = $1, first_failed_at = $2, locked_until = $3 WHERE id = $4")
-        .bind(count)
-        .bind(first_failed_at)
-        .bind(locked_until)
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query(
+        "UPDATE users SET failed_count = $1, first_failed_at = $2, locked_until = $3 WHERE id = $4",
+    )
+    .bind(count)
+    .bind(first_failed_at)
+    .bind(locked_until)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 
@@ -92,7 +100,12 @@ pub async fn set_password(tx: &mut Tx, id: &str, hash: &str) -> Result<(), sqlx:
     Ok(())
 }
 
-pub async fn insert_session(tx: &mut Tx, token_hash: &str, user_id: &str, ip: Option<&str>) -> Result<(), sqlx::Error> {
+pub async fn insert_session(
+    tx: &mut Tx,
+    token_hash: &str,
+    user_id: &str,
+    ip: Option<&str>,
+) -> Result<(), sqlx::Error> {
     let at = now();
     sqlx::query(
         "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, source_ip) VALUES ($1, $2, $3, $3, $4)",
@@ -107,12 +120,19 @@ pub async fn insert_session(tx: &mut Tx, token_hash: &str, user_id: &str, ip: Op
 }
 
 pub async fn delete_session(tx: &mut Tx, token_hash: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&mut **tx).await?;
+    sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+        .bind(token_hash)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 
 /// Ends every session of a user except `keep` (after a password change).
-pub async fn delete_other_sessions(tx: &mut Tx, user_id: &str, keep: &str) -> Result<(), sqlx::Error> {
+pub async fn delete_other_sessions(
+    tx: &mut Tx,
+    user_id: &str,
+    keep: &str,
+) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
         .bind(user_id)
         .bind(keep)

@@ -51,11 +51,26 @@ pub enum Source<'a> {
 
 /// 聊城市 (3715) from china-division 2.7.0 (NBS 2023), for the demo and the tests.
 pub const LIAOCHENG: &[(&str, &str)] = &[
-    ("provinces.csv", include_str!("../../fixtures/liaocheng/provinces.csv")),
-    ("cities.csv", include_str!("../../fixtures/liaocheng/cities.csv")),
-    ("areas.csv", include_str!("../../fixtures/liaocheng/areas.csv")),
-    ("streets.csv", include_str!("../../fixtures/liaocheng/streets.csv")),
-    ("villages.csv", include_str!("../../fixtures/liaocheng/villages.csv")),
+    (
+        "provinces.csv",
+        include_str!("../../fixtures/liaocheng/provinces.csv"),
+    ),
+    (
+        "cities.csv",
+        include_str!("../../fixtures/liaocheng/cities.csv"),
+    ),
+    (
+        "areas.csv",
+        include_str!("../../fixtures/liaocheng/areas.csv"),
+    ),
+    (
+        "streets.csv",
+        include_str!("../../fixtures/liaocheng/streets.csv"),
+    ),
+    (
+        "villages.csv",
+        include_str!("../../fixtures/liaocheng/villages.csv"),
+    ),
 ];
 
 impl Source<'_> {
@@ -63,7 +78,8 @@ impl Source<'_> {
         match self {
             Source::Dir(dir) => {
                 let path = dir.join(file);
-                let f = std::fs::File::open(&path).map_err(|e| anyhow::anyhow!("无法读取 {}：{e}", path.display()))?;
+                let f = std::fs::File::open(&path)
+                    .map_err(|e| anyhow::anyhow!("无法读取 {}：{e}", path.display()))?;
                 Ok(Box::new(std::io::BufReader::with_capacity(1 << 20, f)))
             }
             Source::Embedded(files) => {
@@ -97,8 +113,16 @@ struct Parsed {
 }
 
 /// Reads and checks every row; returns the good rows and the row errors.
-fn read_rows(src: Source<'_>, opts: &Options, report: &mut Report) -> anyhow::Result<(Vec<Parsed>, HashSet<String>)> {
-    let within = opts.within.as_ref().map(|c| c.as_str().to_owned()).unwrap_or_default();
+fn read_rows(
+    src: Source<'_>,
+    opts: &Options,
+    report: &mut Report,
+) -> anyhow::Result<(Vec<Parsed>, HashSet<String>)> {
+    let within = opts
+        .within
+        .as_ref()
+        .map(|c| c.as_str().to_owned())
+        .unwrap_or_default();
     let in_scope = |code: &str| code.starts_with(&within) || within.starts_with(code);
     let mut rows: Vec<Parsed> = Vec::new();
     let mut seen: HashSet<String> = HashSet::new(); // every code named in the files, good or bad
@@ -122,7 +146,13 @@ fn read_rows(src: Source<'_>, opts: &Options, report: &mut Report) -> anyhow::Re
                 Ok(true) => {}
                 Err(e) => {
                     report.read += 1;
-                    push_err(report, file, line, "malformed_row", format!("无法解析该行：{e}"));
+                    push_err(
+                        report,
+                        file,
+                        line,
+                        "malformed_row",
+                        format!("无法解析该行：{e}"),
+                    );
                     continue;
                 }
             }
@@ -143,7 +173,11 @@ fn read_rows(src: Source<'_>, opts: &Options, report: &mut Report) -> anyhow::Re
                 if code_str.len() != level.code_len() {
                     return Err(err(
                         "bad_code_length",
-                        format!("{}代码应为 {} 位：{code_str}", level.label(), level.code_len()),
+                        format!(
+                            "{}代码应为 {} 位：{code_str}",
+                            level.label(),
+                            level.code_len()
+                        ),
                     ));
                 }
                 let code = AreaCode::parse(&code_str)
@@ -153,17 +187,35 @@ fn read_rows(src: Source<'_>, opts: &Options, report: &mut Report) -> anyhow::Re
                 }
                 let parent = code.parent().map(|p| p.as_str().to_owned());
                 if let (Some(pi), Some(p)) = (parent_i, &parent) {
-                    let stated = String::from_utf8_lossy(rec.get(pi).unwrap_or_default()).trim().to_owned();
+                    let stated = String::from_utf8_lossy(rec.get(pi).unwrap_or_default())
+                        .trim()
+                        .to_owned();
                     if &stated != p {
-                        return Err(err("parent_mismatch", format!("上级代码 {stated} 与代码 {code_str} 不符")));
+                        return Err(err(
+                            "parent_mismatch",
+                            format!("上级代码 {stated} 与代码 {code_str} 不符"),
+                        ));
                     }
                 }
-                Ok(Parsed { file, line, code: code.as_str().to_owned(), name, level, parent })
+                Ok(Parsed {
+                    file,
+                    line,
+                    code: code.as_str().to_owned(),
+                    name,
+                    level,
+                    parent,
+                })
             })();
             match result {
                 Ok(p) => {
                     if !good.insert(p.code.clone()) {
-                        push_err(report, file, line, "duplicate_code", format!("代码重复：{}", p.code));
+                        push_err(
+                            report,
+                            file,
+                            line,
+                            "duplicate_code",
+                            format!("代码重复：{}", p.code),
+                        );
                         continue;
                     }
                     rows.push(p);
@@ -177,19 +229,31 @@ fn read_rows(src: Source<'_>, opts: &Options, report: &mut Report) -> anyhow::Re
 
 fn push_err(report: &mut Report, file: &str, line: u64, code: &'static str, message: String) {
     report.invalid += 1;
-    report.errors.push(RowError { file: file.to_owned(), line, code, message });
+    report.errors.push(RowError {
+        file: file.to_owned(),
+        line,
+        code,
+        message,
+    });
 }
 
 /// Runs an import. Writes nothing when nothing changed, or (with `strict`) when a row is bad.
 pub async fn import(db: &Db, src: Source<'_>, opts: &Options) -> anyhow::Result<Report> {
     let mut report = Report::default();
-    if let Some(newest) = store::newest_year(&db.pool).await? {
-        if opts.year < newest {
-            anyhow::bail!("库中已有 {newest} 年的区划数据，不能导入更早的 {} 年数据", opts.year);
-        }
+    if let Some(newest) = store::newest_year(&db.pool).await?
+        && opts.year < newest
+    {
+        anyhow::bail!(
+            "库中已有 {newest} 年的区划数据，不能导入更早的 {} 年数据",
+            opts.year
+        );
     }
     let (rows, seen) = read_rows(src, opts, &mut report)?;
-    let prefix = opts.within.as_ref().map(|c| c.as_str().to_owned()).unwrap_or_default();
+    let prefix = opts
+        .within
+        .as_ref()
+        .map(|c| c.as_str().to_owned())
+        .unwrap_or_default();
     let current = store::current_in(&db.pool, &prefix).await?;
 
     // Parents must exist: in this file set or already in the database. Files are read top
@@ -212,7 +276,12 @@ pub async fn import(db: &Db, src: Source<'_>, opts: &Options) -> anyhow::Result<
             file: r.file.to_owned(),
             line: r.line,
             code: "unknown_parent",
-            message: format!("{} {} 的上级 {} 不存在", r.code, r.name, r.parent.as_deref().unwrap_or("")),
+            message: format!(
+                "{} {} 的上级 {} 不存在",
+                r.code,
+                r.name,
+                r.parent.as_deref().unwrap_or("")
+            ),
         });
     }
     report.valid = accepted.len();
@@ -225,7 +294,12 @@ pub async fn import(db: &Db, src: Source<'_>, opts: &Options) -> anyhow::Result<
     let mut updates: Vec<NewArea> = Vec::new();
     let mut ends: Vec<&str> = Vec::new();
     for r in &accepted {
-        let new = NewArea { code: &r.code, name: &r.name, level: r.level.as_str(), parent_code: r.parent.as_deref() };
+        let new = NewArea {
+            code: &r.code,
+            name: &r.name,
+            level: r.level.as_str(),
+            parent_code: r.parent.as_deref(),
+        };
         match current.get(&r.code) {
             None => inserts.push(new),
             Some(cur) if cur.name == r.name && cur.parent_code == r.parent => report.unchanged += 1,
@@ -261,7 +335,11 @@ pub async fn import(db: &Db, src: Source<'_>, opts: &Options) -> anyhow::Result<
         Audit {
             action: "import_divisions",
             object_type: "areas",
-            object_id: if prefix.is_empty() { "全国".into() } else { prefix.clone() },
+            object_id: if prefix.is_empty() {
+                "全国".into()
+            } else {
+                prefix.clone()
+            },
             result: "success",
             username: Some("cli".into()),
             detail: Some(format!(

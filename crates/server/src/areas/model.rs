@@ -95,7 +95,11 @@ impl GridType {
         }
     }
     pub fn label(s: &str) -> &'static str {
-        if s == "dedicated" { "专属网格" } else { "基础网格" }
+        if s == "dedicated" {
+            "专属网格"
+        } else {
+            "基础网格"
+        }
     }
 }
 

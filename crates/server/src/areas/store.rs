@@ -10,18 +10,22 @@ use std::collections::HashMap;
 const AREA_COLS: &str = "code, name, level, parent_code, valid_from, valid_to";
 
 pub async fn get_area(pool: &AnyPool, code: &str) -> Result<Option<AreaRow>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {AREA_COLS} FROM areas WHERE code = $1 AND valid_to IS NULL"))
-        .bind(code)
-        .fetch_optional(pool)
-        .await
+    sqlx::query_as(&format!(
+        "SELECT {AREA_COLS} FROM areas WHERE code = $1 AND valid_to IS NULL"
+    ))
+    .bind(code)
+    .fetch_optional(pool)
+    .await
 }
 
 /// Every row of one code, current and end-dated, oldest first.
 pub async fn area_versions(pool: &AnyPool, code: &str) -> Result<Vec<AreaRow>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {AREA_COLS} FROM areas WHERE code = $1 ORDER BY valid_from"))
-        .bind(code)
-        .fetch_all(pool)
-        .await
+    sqlx::query_as(&format!(
+        "SELECT {AREA_COLS} FROM areas WHERE code = $1 ORDER BY valid_from"
+    ))
+    .bind(code)
+    .fetch_all(pool)
+    .await
 }
 
 pub async fn get_areas(pool: &AnyPool, codes: &[String]) -> Result<Vec<AreaRow>, sqlx::Error> {
@@ -64,9 +68,9 @@ pub async fn counts_by_prefix(
 ) -> Result<HashMap<String, Counts>, sqlx::Error> {
     let (lo, hi) = prefix_range(prefix);
     let rows: Vec<(String, String, i64)> = sqlx::query_as(
-        "SELECT substr(code, 1, $3) AS k, level, COUNT(*) FROM areas
+        "SELECT substr(code, 1, CAST($3 AS INTEGER)) AS k, level, COUNT(*) FROM areas
           WHERE code >= $1 AND code < $2 AND valid_to IS NULL AND level IN ('township', 'village')
-          GROUP BY substr(code, 1, $3), level",
+          GROUP BY 1, 2",
     )
     .bind(&lo)
     .bind(&hi)
@@ -82,8 +86,8 @@ pub async fn counts_by_prefix(
         }
     }
     let grids: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT substr(code, 1, $3) AS k, COUNT(*) FROM grids
-          WHERE code >= $1 AND code < $2 AND status = 'active' GROUP BY substr(code, 1, $3)",
+        "SELECT substr(code, 1, CAST($3 AS INTEGER)) AS k, COUNT(*) FROM grids
+          WHERE code >= $1 AND code < $2 AND status = 'active' GROUP BY 1",
     )
     .bind(&lo)
     .bind(&hi)
@@ -97,9 +101,19 @@ pub async fn counts_by_prefix(
 }
 
 /// Current divisions whose name contains `q`, within `prefix`.
-pub async fn search(pool: &AnyPool, prefix: &str, q: &str, limit: i64) -> Result<Vec<AreaRow>, sqlx::Error> {
+pub async fn search(
+    pool: &AnyPool,
+    prefix: &str,
+    q: &str,
+    limit: i64,
+) -> Result<Vec<AreaRow>, sqlx::Error> {
     let (lo, hi) = prefix_range(prefix);
-    let pattern = format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+    let pattern = format!(
+        "%{}%",
+        q.replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    );
     sqlx::query_as(&format!(
         "SELECT {AREA_COLS} FROM areas
           WHERE code >= $1 AND code < $2 AND valid_to IS NULL AND name LIKE $3 ESCAPE '\\'
@@ -116,7 +130,10 @@ pub async fn search(pool: &AnyPool, prefix: &str, q: &str, limit: i64) -> Result
 // ---------------------------------------------------------------- import
 
 /// Current rows within `prefix` (and its ancestors), for diffing against an import.
-pub async fn current_in(pool: &AnyPool, prefix: &str) -> Result<HashMap<String, AreaRow>, sqlx::Error> {
+pub async fn current_in(
+    pool: &AnyPool,
+    prefix: &str,
+) -> Result<HashMap<String, AreaRow>, sqlx::Error> {
     let (lo, hi) = prefix_range(prefix);
     let rows: Vec<AreaRow> = sqlx::query_as(&format!(
         "SELECT {AREA_COLS} FROM areas WHERE valid_to IS NULL AND (code >= $1 AND code < $2 OR $1 LIKE code || '%')"
@@ -129,7 +146,9 @@ pub async fn current_in(pool: &AnyPool, prefix: &str) -> Result<HashMap<String, 
 }
 
 pub async fn newest_year(pool: &AnyPool) -> Result<Option<i64>, sqlx::Error> {
-    let (y,): (Option<i64>,) = sqlx::query_as("SELECT MAX(valid_from) FROM areas").fetch_one(pool).await?;
+    let (y,): (Option<i64>,) = sqlx::query_as("SELECT MAX(valid_from) FROM areas")
+        .fetch_one(pool)
+        .await?;
     Ok(y)
 }
 
@@ -152,11 +171,22 @@ pub async fn insert_areas(tx: &mut Tx, rows: &[NewArea<'_>], year: i64) -> Resul
             if i > 0 {
                 sql.push(',');
             }
-            sql.push_str(&format!("(${}, ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4, chunk.len() * 4 + 1));
+            sql.push_str(&format!(
+                "(${}, ${}, ${}, ${}, ${})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                chunk.len() * 4 + 1
+            ));
         }
         let mut q = sqlx::query(&sql);
         for r in chunk {
-            q = q.bind(r.code).bind(r.name).bind(r.level).bind(r.parent_code);
+            q = q
+                .bind(r.code)
+                .bind(r.name)
+                .bind(r.level)
+                .bind(r.parent_code);
         }
         q.bind(year).execute(&mut **tx).await?;
     }
@@ -175,12 +205,14 @@ pub async fn end_area(tx: &mut Tx, code: &str, year: i64) -> Result<(), sqlx::Er
 
 /// Corrects the current row in place (same year re-imported with a fix).
 pub async fn update_area(tx: &mut Tx, a: &NewArea<'_>) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE areas SET name = $1, parent_code = $2 WHERE code = $3 AND valid_to IS NULL")
-        .bind(a.name)
-        .bind(a.parent_code)
-        .bind(a.code)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query(
+        "UPDATE areas SET name = $1, parent_code = $2 WHERE code = $3 AND valid_to IS NULL",
+    )
+    .bind(a.name)
+    .bind(a.parent_code)
+    .bind(a.code)
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 
@@ -197,7 +229,10 @@ pub async fn get_grid(pool: &AnyPool, code: &str) -> Result<Option<GridRow>, sql
 }
 
 /// Active grids under `prefix`, with their current boundary, ordered by code.
-pub async fn grids_within(pool: &AnyPool, prefix: &str) -> Result<Vec<(GridRow, Option<String>)>, sqlx::Error> {
+pub async fn grids_within(
+    pool: &AnyPool,
+    prefix: &str,
+) -> Result<Vec<(GridRow, Option<String>)>, sqlx::Error> {
     #[derive(sqlx::FromRow)]
     struct Row {
         #[sqlx(flatten)]
@@ -221,11 +256,15 @@ pub async fn grids_within(pool: &AnyPool, prefix: &str) -> Result<Vec<(GridRow, 
 
 /// Next free sequence number under a village (1-based).
 pub async fn next_grid_seq(tx: &mut Tx, village: &str) -> Result<u32, sqlx::Error> {
-    let (max,): (Option<String>,) = sqlx::query_as("SELECT MAX(code) FROM grids WHERE village_code = $1")
-        .bind(village)
-        .fetch_one(&mut **tx)
-        .await?;
-    Ok(max.and_then(|c| c[village.len()..].parse::<u32>().ok()).unwrap_or(0) + 1)
+    let (max,): (Option<String>,) =
+        sqlx::query_as("SELECT MAX(code) FROM grids WHERE village_code = $1")
+            .bind(village)
+            .fetch_one(&mut **tx)
+            .await?;
+    Ok(max
+        .and_then(|c| c[village.len()..].parse::<u32>().ok())
+        .unwrap_or(0)
+        + 1)
 }
 
 pub async fn insert_grid(tx: &mut Tx, g: &GridRow, created_by: &str) -> Result<(), sqlx::Error> {
@@ -257,11 +296,13 @@ pub async fn set_boundary(
     request_id: Option<&str>,
 ) -> Result<(), sqlx::Error> {
     let at = now();
-    sqlx::query("UPDATE grid_boundaries SET valid_to = $1 WHERE grid_code = $2 AND valid_to IS NULL")
-        .bind(&at)
-        .bind(grid)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query(
+        "UPDATE grid_boundaries SET valid_to = $1 WHERE grid_code = $2 AND valid_to IS NULL",
+    )
+    .bind(&at)
+    .bind(grid)
+    .execute(&mut **tx)
+    .await?;
     let [x0, y0, x1, y1] = boundary.bbox();
     sqlx::query(
         "INSERT INTO grid_boundaries (id, grid_code, geojson, min_lon, min_lat, max_lon, max_lat,
@@ -304,7 +345,8 @@ pub async fn load_index(pool: &AnyPool) -> anyhow::Result<GridIndex<String>> {
     let mut grids = Vec::with_capacity(rows.len());
     for (code, json) in rows {
         let v: serde_json::Value = serde_json::from_str(&json)?;
-        let b = Boundary::from_geojson(&v).map_err(|e| anyhow::anyhow!("网格 {code} 的边界无效：{e}"))?;
+        let b = Boundary::from_geojson(&v)
+            .map_err(|e| anyhow::anyhow!("网格 {code} 的边界无效：{e}"))?;
         grids.push((code, b));
     }
     Ok(GridIndex::new(grids))
@@ -321,8 +363,15 @@ pub async fn members(pool: &AnyPool, grid: &str) -> Result<Vec<GridMember>, sqlx
     .await
 }
 
-pub async fn set_members(tx: &mut Tx, grid: &str, members: &[(String, &str)]) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM grid_members WHERE grid_code = $1").bind(grid).execute(&mut **tx).await?;
+pub async fn set_members(
+    tx: &mut Tx,
+    grid: &str,
+    members: &[(String, &str)],
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM grid_members WHERE grid_code = $1")
+        .bind(grid)
+        .execute(&mut **tx)
+        .await?;
     let at = now();
     for (user, duty) in members {
         sqlx::query("INSERT INTO grid_members (grid_code, user_id, duty, assigned_at) VALUES ($1, $2, $3, $4)")
@@ -338,8 +387,7 @@ pub async fn set_members(tx: &mut Tx, grid: &str, members: &[(String, &str)]) ->
 
 // ---------------------------------------------------------------- change requests
 
-const CR_COLS: &str =
-    "id, grid_code, status, reason, requested_by, requested_at, decided_by, decided_at, decision_note, geojson";
+const CR_COLS: &str = "id, grid_code, status, reason, requested_by, requested_at, decided_by, decided_at, decision_note, geojson";
 
 pub async fn insert_request(tx: &mut Tx, r: &ChangeRequest) -> Result<(), sqlx::Error> {
     sqlx::query(
@@ -359,13 +407,19 @@ pub async fn insert_request(tx: &mut Tx, r: &ChangeRequest) -> Result<(), sqlx::
 }
 
 pub async fn get_request(tx: &mut Tx, id: &str) -> Result<Option<ChangeRequest>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {CR_COLS} FROM grid_change_requests WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(&mut **tx)
-        .await
+    sqlx::query_as(&format!(
+        "SELECT {CR_COLS} FROM grid_change_requests WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await
 }
 
-pub async fn list_requests(pool: &AnyPool, prefix: &str, status: &str) -> Result<Vec<ChangeRequest>, sqlx::Error> {
+pub async fn list_requests(
+    pool: &AnyPool,
+    prefix: &str,
+    status: &str,
+) -> Result<Vec<ChangeRequest>, sqlx::Error> {
     let (lo, hi) = prefix_range(prefix);
     sqlx::query_as(&format!(
         "SELECT {CR_COLS} FROM grid_change_requests
@@ -379,11 +433,12 @@ pub async fn list_requests(pool: &AnyPool, prefix: &str, status: &str) -> Result
 }
 
 pub async fn count_pending(pool: &AnyPool, grid: &str) -> Result<i64, sqlx::Error> {
-    let (n,): (i64,) =
-        sqlx::query_as("SELECT COUNT(*) FROM grid_change_requests WHERE grid_code = $1 AND status = 'pending'")
-            .bind(grid)
-            .fetch_one(pool)
-            .await?;
+    let (n,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM grid_change_requests WHERE grid_code = $1 AND status = 'pending'",
+    )
+    .bind(grid)
+    .fetch_one(pool)
+    .await?;
     Ok(n)
 }
 

@@ -1,0 +1,11 @@
+//! One integration-test binary: the real server, driven over HTTP, on SQLite and PostgreSQL.
+
+mod support;
+
+mod areas;
+mod audit;
+mod auth;
+mod grids;
+mod health;
+mod import;
+mod scope;

@@ -1,0 +1,215 @@
+//! Test harness: the real server on port 0 with a fresh database, SQLite or PostgreSQL.
+
+use civgrid_server::areas::import::{self, LIAOCHENG, Options, Source};
+use civgrid_server::config::Config;
+use civgrid_server::db::Db;
+use civgrid_server::state::AppState;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+pub const PW: &str = civgrid_server::demo::DEFAULT_PASSWORD;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs one async test body on both databases: `both!(name)` defines `name::sqlite` and
+/// `name::postgres`. A PostgreSQL leg that cannot connect fails; it never skips.
+#[macro_export]
+macro_rules! both {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::support::Backend::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name($crate::support::Backend::Postgres).await
+            }
+        }
+    };
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub db: Db,
+    /// The database URL, for running the `civgrid` binary against the same database.
+    pub url: String,
+    _tmp: tempfile::TempDir,
+}
+
+pub fn pg_base_url() -> String {
+    std::env::var("CIVGRID_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+/// A fresh, migrated database with 聊城市's divisions.
+pub async fn fresh_db(backend: Backend) -> (Db, String, tempfile::TempDir) {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let url = match backend {
+        Backend::Sqlite => format!("sqlite://{}", tmp.path().join("test.db").display()),
+        Backend::Postgres => {
+            let base = pg_base_url();
+            let admin = Db::connect(&base).await.unwrap_or_else(|e| {
+                panic!("PostgreSQL at {base} is required for the postgres leg: {e:#}")
+            });
+            let schema = format!("t_{}", uuid::Uuid::now_v7().simple());
+            sqlx::raw_sql(&format!("CREATE SCHEMA {schema}"))
+                .execute(&admin.pool)
+                .await
+                .expect("create schema");
+            admin.pool.close().await;
+            format!("{base}?options=-c%20search_path%3D{schema}")
+        }
+    };
+    let db = Db::connect(&url).await.expect("connect");
+    db.migrate().await.expect("migrate");
+    let r = import::import(
+        &db,
+        Source::Embedded(LIAOCHENG),
+        &Options {
+            within: None,
+            strict: true,
+            year: 2023,
+        },
+    )
+    .await
+    .expect("import fixture");
+    assert!(r.errors.is_empty(), "{:?}", r.errors);
+    (db, url, tmp)
+}
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_with(backend, Config::default()).await
+}
+
+pub async fn spawn_with(backend: Backend, mut cfg: Config) -> TestApp {
+    let (db, url, tmp) = fresh_db(backend).await;
+    cfg.database_url = url.clone();
+    start(db, url, tmp, cfg).await
+}
+
+async fn start(db: Db, url: String, tmp: tempfile::TempDir, cfg: Config) -> TestApp {
+    let state = AppState::new(db.clone(), cfg).await.expect("state");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(civgrid_server::app::serve(state, listener));
+    TestApp {
+        base,
+        db,
+        url,
+        _tmp: tmp,
+    }
+}
+
+impl TestApp {
+    /// The demo city (grids of two counties, an account for every role) on a fresh database.
+    pub async fn demo(backend: Backend) -> TestApp {
+        Self::demo_with(backend, Config::default()).await
+    }
+
+    pub async fn demo_with(backend: Backend, mut cfg: Config) -> TestApp {
+        let (db, url, tmp) = fresh_db(backend).await;
+        civgrid_server::demo::seed(&db, PW)
+            .await
+            .expect("seed demo");
+        cfg.database_url = url.clone();
+        start(db, url, tmp, cfg).await
+    }
+
+    pub fn anon(&self) -> Api {
+        Api {
+            base: self.base.clone(),
+            client: reqwest::Client::new(),
+            token: None,
+        }
+    }
+
+    /// Signs in and returns a client that sends the bearer token.
+    pub async fn login(&self, username: &str) -> Api {
+        self.login_pw(username, PW).await
+    }
+
+    pub async fn login_pw(&self, username: &str, password: &str) -> Api {
+        let anon = self.anon();
+        let (s, body) = anon
+            .post(
+                "/api/auth/login",
+                json!({"username": username, "password": password}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "login {username}: {body}");
+        Api {
+            token: Some(body["token"].as_str().unwrap().to_owned()),
+            ..anon
+        }
+    }
+
+    /// Runs the `civgrid` binary against this app's database.
+    pub fn cli(&self, args: &[&str]) -> std::process::Output {
+        std::process::Command::new(env!("CARGO_BIN_EXE_civgrid"))
+            .args(args)
+            .env("CIVGRID_DATABASE_URL", &self.url)
+            .env("RUST_LOG", "warn")
+            .output()
+            .expect("run civgrid")
+    }
+
+    pub async fn scalar(&self, sql: &str) -> i64 {
+        let (n,): (i64,) = sqlx::query_as(sql)
+            .fetch_one(&self.db.pool)
+            .await
+            .expect(sql);
+        n
+    }
+}
+
+/// A small HTTP client that answers (status, JSON body).
+#[derive(Clone)]
+pub struct Api {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub token: Option<String>,
+}
+
+impl Api {
+    fn req(&self, m: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        let r = self.client.request(m, format!("{}{}", self.base, path));
+        match &self.token {
+            Some(t) => r.bearer_auth(t),
+            None => r,
+        }
+    }
+
+    async fn send(r: reqwest::RequestBuilder) -> (StatusCode, Value) {
+        let res = r.send().await.expect("request");
+        let s = res.status();
+        let text = res.text().await.unwrap_or_default();
+        (
+            s,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        Self::send(self.req(reqwest::Method::GET, path)).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        Self::send(self.req(reqwest::Method::POST, path).json(&body)).await
+    }
+
+    pub async fn put(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        Self::send(self.req(reqwest::Method::PUT, path).json(&body)).await
+    }
+}
+
+/// A closed square ring as GeoJSON.
+pub fn square(x: f64, y: f64, s: f64) -> Value {
+    json!({"type": "Polygon", "coordinates": [[[x, y], [x + s, y], [x + s, y + s], [x, y + s], [x, y]]]})
+}
