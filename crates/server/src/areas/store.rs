@@ -59,8 +59,8 @@ pub async fn subtree(pool: &AnyPool, prefix: &str) -> Result<Vec<AreaRow>, sqlx:
     .await
 }
 
-/// Counts of townships, villages and grids below each node whose code has `key_len`
-/// digits, within `prefix`.
+/// Counts of townships, villages and grids strictly below each node whose code has
+/// `key_len` digits, within `prefix`.
 pub async fn counts_by_prefix(
     pool: &AnyPool,
     prefix: &str,
@@ -70,6 +70,7 @@ pub async fn counts_by_prefix(
     let rows: Vec<(String, String, i64)> = sqlx::query_as(
         "SELECT substr(code, 1, CAST($3 AS INTEGER)) AS k, level, COUNT(*) FROM areas
           WHERE code >= $1 AND code < $2 AND valid_to IS NULL AND level IN ('township', 'village')
+            AND length(code) > CAST($3 AS INTEGER)
           GROUP BY 1, 2",
     )
     .bind(&lo)
