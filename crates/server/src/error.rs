@@ -314,7 +314,10 @@ mod tests {
         let mut listed = std::collections::HashSet::new();
         for (code, msg) in CODES {
             assert!(listed.insert(*code), "duplicate {code}");
-            assert!(msg.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)), "{code}");
+            assert!(
+                msg.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+                "{code}"
+            );
         }
         let geometry = [
             GeometryError::BadType,
@@ -329,8 +332,12 @@ mod tests {
         let mut errors = vec![
             AppError::Unauthenticated,
             AppError::SessionExpired,
-            AppError::InvalidCredentials { remaining_attempts: Some(1) },
-            AppError::AccountLocked { remaining_seconds: 60 },
+            AppError::InvalidCredentials {
+                remaining_attempts: Some(1),
+            },
+            AppError::AccountLocked {
+                remaining_seconds: 60,
+            },
             AppError::AccountDisabled,
             AppError::Forbidden,
             AppError::OutOfScope,
@@ -356,10 +363,17 @@ mod tests {
         ];
         errors.extend(geometry.into_iter().map(AppError::Geometry));
         let used: std::collections::HashSet<&str> = errors.iter().map(AppError::code).collect();
-        assert_eq!(used, listed, "CODES and the AppError variants must match one to one");
+        assert_eq!(
+            used, listed,
+            "CODES and the AppError variants must match one to one"
+        );
         for e in &errors {
             let msg = e.user_message();
-            assert!(msg.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)), "{}", e.code());
+            assert!(
+                msg.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+                "{}",
+                e.code()
+            );
         }
     }
 }
