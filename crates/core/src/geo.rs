@@ -262,6 +262,113 @@ impl Polygon {
     }
 }
 
+impl Boundary {
+    /// Whether the interiors of two boundaries meet. Touching along an edge or at a vertex
+    /// is allowed (neighbouring grids share edges); any shared area is an overlap.
+    pub fn overlaps(&self, other: &Boundary) -> bool {
+        let [a0, a1, a2, a3] = self.bbox();
+        let [b0, b1, b2, b3] = other.bbox();
+        if a2 < b0 || b2 < a0 || a3 < b1 || b3 < a1 {
+            return false;
+        }
+        self.polygons
+            .iter()
+            .any(|p| other.polygons.iter().any(|q| polygons_overlap(p, q)))
+    }
+}
+
+/// Distances below this many degrees (about 0.1 mm) count as touching, so that shared
+/// edges whose points round differently never read as overlaps.
+const TOUCH: f64 = 1e-9;
+
+/// Side of `p` relative to the line through `a`, `b`: -1, 0 (within TOUCH) or 1.
+fn side(a: Pt, b: Pt, p: Pt) -> i8 {
+    let len = ((b[0] - a[0]).powi(2) + (b[1] - a[1]).powi(2)).sqrt();
+    let d = if len == 0.0 {
+        0.0
+    } else {
+        orient(a, b, p) / len
+    };
+    if d > TOUCH {
+        1
+    } else if d < -TOUCH {
+        -1
+    } else {
+        0
+    }
+}
+
+/// Planar distance in degrees from `p` to segment `ab`.
+fn segment_distance_deg(p: Pt, a: Pt, b: Pt) -> f64 {
+    let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
+    let len2 = dx * dx + dy * dy;
+    let t = if len2 == 0.0 {
+        0.0
+    } else {
+        (((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / len2).clamp(0.0, 1.0)
+    };
+    ((a[0] + t * dx - p[0]).powi(2) + (a[1] + t * dy - p[1]).powi(2)).sqrt()
+}
+
+fn polygons_overlap(p: &Polygon, q: &Polygon) -> bool {
+    let edges = |poly: &Polygon| -> Vec<(Pt, Pt)> {
+        poly.rings
+            .iter()
+            .flat_map(|r| r.windows(2).map(|w| (w[0], w[1])))
+            .collect()
+    };
+    let (pe, qe) = (edges(p), edges(q));
+    // Edges that cross at a point interior to both.
+    for &(a, b) in &pe {
+        for &(c, d) in &qe {
+            if side(c, d, a) * side(c, d, b) < 0 && side(a, b, c) * side(a, b, d) < 0 {
+                return true;
+            }
+        }
+    }
+    // Otherwise one may hold part of the other: probe vertices, edge midpoints and one
+    // interior point of each against the other, ignoring probes on its edges.
+    let probes = |poly: &Polygon, es: &[(Pt, Pt)]| -> Vec<Pt> {
+        let mut v: Vec<Pt> = es
+            .iter()
+            .flat_map(|&(a, b)| [a, [(a[0] + b[0]) / 2.0, (a[1] + b[1]) / 2.0]])
+            .collect();
+        v.extend(interior_point(poly));
+        v
+    };
+    let holds = |poly: &Polygon, es: &[(Pt, Pt)], pt: Pt| {
+        poly.locate(pt) == Location::Inside
+            && es
+                .iter()
+                .all(|&(a, b)| segment_distance_deg(pt, a, b) > TOUCH)
+    };
+    probes(p, &pe).into_iter().any(|pt| holds(q, &qe, pt))
+        || probes(q, &qe).into_iter().any(|pt| holds(p, &pe, pt))
+}
+
+/// A point strictly inside the polygon: on a horizontal line through the middle of the
+/// box that avoids vertices, halfway between the first two boundary crossings.
+fn interior_point(poly: &Polygon) -> Option<Pt> {
+    let [_, y0, _, y1] = poly.bbox();
+    let ys: Vec<f64> = poly.rings.iter().flatten().map(|p| p[1]).collect();
+    let mut y = (y0 + y1) / 2.0;
+    for k in 1..64 {
+        if !ys.contains(&y) {
+            break;
+        }
+        y = y0 + (y1 - y0) * (k as f64 / 64.0);
+    }
+    let mut xs: Vec<f64> = poly
+        .rings
+        .iter()
+        .flat_map(|r| r.windows(2))
+        .filter(|w| (w[0][1] > y) != (w[1][1] > y))
+        .map(|w| w[0][0] + (y - w[0][1]) * (w[1][0] - w[0][0]) / (w[1][1] - w[0][1]))
+        .collect();
+    xs.sort_by(f64::total_cmp);
+    (xs.len() >= 2).then(|| [(xs[0] + xs[1]) / 2.0, y])
+}
+
 fn parse_position(v: &Value) -> Result<Pt, GeometryError> {
     let a = v.as_array().ok_or(GeometryError::Malformed)?;
     if a.len() < 2 || a.len() > 3 {
@@ -279,24 +386,29 @@ fn signed_area(ring: &[Pt]) -> f64 {
         / 2.0
 }
 
-/// Crossing-number test with an explicit on-edge check.
+/// Crossing-number test with an exact on-edge check.
+///
+/// Each edge is evaluated from its lower end to its upper end, so two grids sharing an edge
+/// compute the very same crossing and a point near their common edge belongs to exactly one
+/// of them.
 pub fn ring_locate(ring: &[Pt], [px, py]: Pt) -> Location {
     let mut inside = false;
     for w in ring.windows(2) {
-        let [x1, y1] = w[0];
-        let [x2, y2] = w[1];
-        // On the segment?
-        if (py >= y1.min(y2) && py <= y1.max(y2)) && (px >= x1.min(x2) && px <= x1.max(x2)) {
-            let cross = (x2 - x1) * (py - y1) - (y2 - y1) * (px - x1);
-            if cross == 0.0 {
+        let (a, b) = (w[0], w[1]);
+        if a[0] == px && a[1] == py {
+            return Location::OnBoundary;
+        }
+        let (lo, hi) = if a[1] <= b[1] { (a, b) } else { (b, a) };
+        if lo[1] <= py && py < hi[1] {
+            let xi = lo[0] + (py - lo[1]) * (hi[0] - lo[0]) / (hi[1] - lo[1]);
+            if xi == px {
                 return Location::OnBoundary;
             }
-        }
-        if (y1 > py) != (y2 > py) {
-            let xi = x1 + (py - y1) * (x2 - x1) / (y2 - y1);
             if px < xi {
                 inside = !inside;
             }
+        } else if a[1] == py && b[1] == py && px >= a[0].min(b[0]) && px <= a[0].max(b[0]) {
+            return Location::OnBoundary;
         }
     }
     if inside {
@@ -477,6 +589,27 @@ mod tests {
             e(json!({"type": "Polygon", "coordinates": [[[0,0],["a",0],[1,1],[0,0]]]})),
             GeometryError::Malformed
         );
+    }
+
+    #[test]
+    fn overlaps_but_touching_is_fine() {
+        let sq = |x: f64, y: f64, s: f64| Boundary::from_geojson(&square(x, y, s)).unwrap();
+        let a = sq(0.0, 0.0, 2.0);
+        assert!(!a.overlaps(&sq(2.0, 0.0, 2.0)), "shared edge");
+        assert!(!a.overlaps(&sq(2.0, 2.0, 1.0)), "shared corner");
+        assert!(!a.overlaps(&sq(5.0, 5.0, 1.0)), "apart");
+        assert!(a.overlaps(&sq(1.0, 1.0, 2.0)), "crossing edges");
+        assert!(a.overlaps(&sq(0.5, 0.5, 0.5)), "inside");
+        assert!(sq(0.5, 0.5, 0.5).overlaps(&a), "contains");
+        assert!(a.overlaps(&sq(0.0, 0.0, 2.0)), "identical");
+        assert!(a.overlaps(&sq(1.0, 0.0, 2.0)), "half over, edges collinear");
+        // A grid in another's hole does not overlap it.
+        let holed = Boundary::from_geojson(&json!({"type": "Polygon", "coordinates": [
+            [[0.0, 0.0], [10.0, 0.0], [10.0, 10.0], [0.0, 10.0], [0.0, 0.0]],
+            [[4.0, 4.0], [6.0, 4.0], [6.0, 6.0], [4.0, 6.0], [4.0, 4.0]]]}))
+        .unwrap();
+        assert!(!holed.overlaps(&sq(4.0, 4.0, 2.0)));
+        assert!(holed.overlaps(&sq(3.0, 3.0, 2.0)));
     }
 
     proptest! {

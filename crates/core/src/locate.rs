@@ -143,6 +143,22 @@ impl<K: Ord + Clone> GridIndex<K> {
     }
 }
 
+impl<K: Ord + Clone> GridIndex<K> {
+    /// The first grid (by key) other than `except` whose area `boundary` would share.
+    pub fn overlapping(&self, boundary: &Boundary, except: Option<&K>) -> Option<&K> {
+        let [x0, y0, x1, y1] = boundary.bbox();
+        let mut hits: Vec<&K> = self
+            .tree
+            .locate_in_envelope_intersecting(&AABB::from_corners([x0, y0], [x1, y1]))
+            .filter_map(|e| self.slots[e.slot as usize].as_ref())
+            .filter(|(k, b)| Some(k) != except && b.overlaps(boundary))
+            .map(|(k, _)| k)
+            .collect();
+        hits.sort();
+        hits.first().copied()
+    }
+}
+
 fn entries(slot: u32, b: &Boundary) -> Vec<Entry> {
     b.polygons
         .iter()
@@ -197,6 +213,19 @@ mod tests {
         assert_eq!(idx.locate([1.5, 0.5]), None);
         assert_eq!(idx.locate([5.5, 0.5]).map(String::as_str), Some("b"));
         assert_eq!(idx.len(), 2);
+        assert_eq!(
+            idx.overlapping(&cell(0.5, 0.0), None).map(String::as_str),
+            Some("a")
+        );
+        assert_eq!(
+            idx.overlapping(&cell(0.5, 0.0), Some(&"a".to_string())),
+            None
+        );
+        assert_eq!(
+            idx.overlapping(&cell(1.0, 0.0), None),
+            None,
+            "touching a's edge"
+        );
         idx.remove(&"a".to_string());
         assert_eq!(idx.locate([0.5, 0.5]), None);
         assert_eq!(idx.len(), 1);

@@ -157,6 +157,11 @@ mod tests {
         assert_eq!(rects.len(), weights.len());
         assert_eq!(rects.iter().map(Rect::area).sum::<i64>(), 120);
         let polys: Vec<Boundary> = rects.iter().map(|r| lat.block(*r)).collect();
+        for (i, a) in polys.iter().enumerate() {
+            for b in &polys[i + 1..] {
+                assert!(!a.overlaps(b));
+            }
+        }
         // Every cell centre lies inside exactly one block.
         for i in 0..12 {
             for j in 0..10 {

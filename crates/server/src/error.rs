@@ -60,6 +60,8 @@ pub enum AppError {
     Conflict,
     #[error("username taken")]
     UsernameTaken,
+    #[error("boundary overlaps grid {0}")]
+    GridOverlap(String),
     #[error("not a village")]
     NotAVillage,
     #[error("grid codes exhausted")]
@@ -115,6 +117,7 @@ pub const CODES: &[(&str, &str)] = &[
     ("weak_password", "密码强度不足"),
     ("conflict", "数据已被他人修改，请刷新后重试"),
     ("username_taken", "用户名已被占用"),
+    ("grid_overlap", "边界与其他网格重叠"),
     ("not_a_village", "网格只能建在村（社区）之下"),
     ("grid_codes_exhausted", "该村（社区）的网格编号已用完"),
     ("already_decided", "该申请已处理，不能重复审批"),
@@ -165,6 +168,7 @@ impl AppError {
             AppError::WeakPassword(_) => "weak_password",
             AppError::Conflict => "conflict",
             AppError::UsernameTaken => "username_taken",
+            AppError::GridOverlap(_) => "grid_overlap",
             AppError::NotAVillage => "not_a_village",
             AppError::GridCodesExhausted => "grid_codes_exhausted",
             AppError::AlreadyDecided => "already_decided",
@@ -191,9 +195,12 @@ impl AppError {
             InvalidJson(_) | InvalidQuery(_) | InvalidAreaCode => StatusCode::BAD_REQUEST,
             BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Conflict | UsernameTaken | AlreadyDecided | GridCodesExhausted => StatusCode::CONFLICT,
-            Geometry(_) | InvalidBody(_) | Validation { .. } | WeakPassword(_) | NotAVillage => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            Geometry(_)
+            | GridOverlap(_)
+            | InvalidBody(_)
+            | Validation { .. }
+            | WeakPassword(_)
+            | NotAVillage => StatusCode::UNPROCESSABLE_ENTITY,
             Db(_) | Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -210,6 +217,7 @@ impl AppError {
             }
             AppError::Validation { field, message } => json!({"field": field, "reason": message}),
             AppError::WeakPassword(reason) => json!({"reason": reason}),
+            AppError::GridOverlap(grid) => json!({"grid": grid}),
             AppError::InvalidJson(reason)
             | AppError::InvalidBody(reason)
             | AppError::InvalidQuery(reason) => {
@@ -233,6 +241,7 @@ impl AppError {
             }
             AppError::Validation { message, .. } => message.clone(),
             AppError::WeakPassword(reason) => format!("密码强度不足：{reason}"),
+            AppError::GridOverlap(grid) => format!("边界与网格 {grid} 重叠"),
             other => message(other.code()).to_owned(),
         }
     }
@@ -352,6 +361,7 @@ mod tests {
             AppError::Conflict,
             AppError::UsernameTaken,
             AppError::NotAVillage,
+            AppError::GridOverlap("371502001001001".into()),
             AppError::GridCodesExhausted,
             AppError::AlreadyDecided,
             AppError::NotTownshipCentre,

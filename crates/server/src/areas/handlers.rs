@@ -295,6 +295,15 @@ fn parse_boundary(v: &Value) -> AppResult<Boundary> {
     Ok(Boundary::from_geojson(v)?)
 }
 
+/// Refuses a boundary that shares area with another current grid (touching is fine).
+fn check_overlap(state: &AppState, boundary: &Boundary, grid: Option<&String>) -> AppResult<()> {
+    let idx = state.grids.read().unwrap_or_else(|e| e.into_inner());
+    match idx.overlapping(boundary, grid) {
+        Some(other) => Err(AppError::GridOverlap(other.clone())),
+        None => Ok(()),
+    }
+}
+
 /// Creates a grid under a village/community; its code is the community code plus the next
 /// 3-digit sequence, and its first boundary takes effect at once.
 #[utoipa::path(post, path = "/api/grids", tag = "grids", request_body = CreateGrid,
@@ -319,6 +328,7 @@ pub async fn create_grid(
     }
     check_targets(req.household_target, req.population_target)?;
     let boundary = parse_boundary(&req.boundary)?;
+    check_overlap(&state, &boundary, None)?;
     let mut tx = state.db.begin().await?;
     let seq = store::next_grid_seq(&mut tx, village.as_str()).await?;
     let code = village
@@ -572,6 +582,7 @@ pub async fn request_change(
         ));
     }
     let boundary = parse_boundary(&req.boundary)?;
+    check_overlap(&state, &boundary, Some(&g.code))?;
     let cr = ChangeRequest {
         id: new_id(),
         grid_code: g.code.clone(),
@@ -730,6 +741,8 @@ async fn decide(
     let boundary = if approve {
         let v: Value = serde_json::from_str(&cr.geojson).map_err(anyhow::Error::from)?;
         let b = parse_boundary(&v)?;
+        // Neighbours may have moved since the request was made.
+        check_overlap(&state, &b, Some(&cr.grid_code))?;
         store::set_boundary(&mut tx, &cr.grid_code, &b, &user.id, Some(&id)).await?;
         Some(b)
     } else {

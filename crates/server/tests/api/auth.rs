@@ -218,3 +218,48 @@ async fn idle_timeout_and_custom_lockout(b: Backend) {
     );
 }
 both!(idle_timeout_and_custom_lockout);
+
+async fn cli_user_add(b: Backend) {
+    let app = spawn_app(b).await;
+    let add = |pw: &str, area: &str, roles: &str| {
+        app.cli(&[
+            "user",
+            "add",
+            "--username",
+            "zhang.wei",
+            "--name",
+            "张伟",
+            "--area",
+            area,
+            "--roles",
+            roles,
+            "--password",
+            pw,
+        ])
+    };
+    let out = add("weak", "371502001", "centre_operator");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("weak_password"));
+    let out = add(PW, "371502999", "centre_operator");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("area_not_found"));
+    let out = add(PW, "371502001", "centre_operator,boss");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("validation_failed"));
+    let out = add(PW, "371502001", "centre_operator,leader");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let api = app.login("zhang.wei").await;
+    let (_, me) = api.get("/api/auth/me").await;
+    assert_eq!(me["area_name"], "古楼街道");
+    assert_eq!(me["roles"].as_array().unwrap().len(), 2);
+    let out = add(PW, "371502001", "leader");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("username_taken"));
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'create_user'")
+            .await,
+        1
+    );
+}
+both!(cli_user_add);

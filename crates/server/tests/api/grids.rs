@@ -37,6 +37,24 @@ async fn create_and_validate(b: Backend) {
         format!("{VILLAGE}{:03}", existing + 2)
     );
 
+    // A boundary over an existing grid is refused, naming that grid; touching is fine.
+    let first = format!("{VILLAGE}001");
+    let (_, demo) = api.get(&format!("/api/grids/{first}")).await;
+    let (s, r) = api.post("/api/grids", body(demo["boundary"].clone())).await;
+    assert_eq!(
+        (s, r["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("grid_overlap")),
+        "{r}"
+    );
+    assert_eq!(r["details"]["grid"], first.as_str());
+    let (s, r) = api
+        .post("/api/grids", body(square(117.001, 37.001, 0.0005)))
+        .await;
+    assert_eq!(
+        (s, r["details"]["grid"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some(code.as_str()))
+    );
+
     // Invalid geometry, each with its own code; nothing is written.
     let cases = [
         (
@@ -320,6 +338,18 @@ async fn boundary_change_and_locate(b: Backend) {
     assert!(hist[0]["valid_to"].is_null());
     assert_eq!(hist[0]["request_id"], id.as_str());
     assert_eq!(hist[1]["valid_to"], hist[0]["valid_from"]);
+
+    // A request over the neighbour is refused at once.
+    let (s, r) = town
+        .post(
+            &format!("/api/grids/{code2}/boundary-requests"),
+            json!({"boundary": moved, "reason": "扩大"}),
+        )
+        .await;
+    assert_eq!(
+        (s, r["details"]["grid"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some(code.as_str()))
+    );
 
     // A rejected request changes nothing.
     let (_, req2) = request(&instructor, &code2).await;

@@ -95,7 +95,8 @@ async fn scope_matrix(b: Backend) {
     let roles: std::collections::HashSet<&str> = users.iter().map(|u| u.1.as_str()).collect();
     assert_eq!(roles.len(), 9, "every role is covered");
 
-    for (username, role, area) in &users {
+    for (i, (username, role, area)) in users.iter().enumerate() {
+        let x = 118.0 + i as f64 * 0.01;
         let api = app.login(username).await;
         let who = format!("{username} ({role} @ {area})");
         // In scope: the first grid under the account's own node.
@@ -167,7 +168,7 @@ async fn scope_matrix(b: Backend) {
         );
 
         // Creating a grid: centres and admins in scope; nobody outside.
-        let new_grid = json!({"village_code": village, "name": "矩阵网格", "grid_type": "basic", "boundary": square(118.0, 38.0, 0.001)});
+        let new_grid = json!({"village_code": village, "name": "矩阵网格", "grid_type": "basic", "boundary": square(x, 38.0, 0.001)});
         let (s, r) = api.post("/api/grids", new_grid).await;
         let may_manage = matches!(role.as_str(), "centre_operator" | "admin");
         assert_eq!(
@@ -186,7 +187,7 @@ async fn scope_matrix(b: Backend) {
         let (s, req) = api
             .post(
                 &format!("/api/grids/{in_grid}/boundary-requests"),
-                json!({"boundary": square(118.5, 38.5, 0.001), "reason": "矩阵"}),
+                json!({"boundary": square(x, 38.5, 0.001), "reason": "矩阵"}),
             )
             .await;
         let may_request = matches!(
@@ -214,7 +215,7 @@ async fn scope_matrix(b: Backend) {
         let (_, pending) = admin
             .post(
                 &format!("/api/grids/{in_grid}/boundary-requests"),
-                json!({"boundary": square(118.6, 38.6, 0.001), "reason": "待批"}),
+                json!({"boundary": square(x, 38.6, 0.001), "reason": "待批"}),
             )
             .await;
         let id = pending["id"].as_str().unwrap();

@@ -56,6 +56,7 @@ pub async fn fresh_db(backend: Backend) -> (Db, String, tempfile::TempDir) {
             let admin = Db::connect(&base).await.unwrap_or_else(|e| {
                 panic!("PostgreSQL at {base} is required for the postgres leg: {e:#}")
             });
+            drop_stale_schemas(&admin).await;
             let schema = format!("t_{}", uuid::Uuid::now_v7().simple());
             sqlx::raw_sql(&format!("CREATE SCHEMA {schema}"))
                 .execute(&admin.pool)
@@ -80,6 +81,27 @@ pub async fn fresh_db(backend: Backend) -> (Db, String, tempfile::TempDir) {
     .expect("import fixture");
     assert!(r.errors.is_empty(), "{:?}", r.errors);
     (db, url, tmp)
+}
+
+/// Test schemas are named `t_<UUIDv7>`, whose first 48 bits are the creation time in ms:
+/// schemas older than ten minutes are left over from earlier runs and are dropped.
+async fn drop_stale_schemas(admin: &Db) {
+    let names: Vec<(String,)> =
+        sqlx::query_as("SELECT CAST(nspname AS TEXT) FROM pg_namespace WHERE nspname LIKE 't\\_%'")
+            .fetch_all(&admin.pool)
+            .await
+            .expect("list schemas");
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    for (name,) in names {
+        let created = name
+            .get(2..14)
+            .and_then(|h| i64::from_str_radix(h, 16).ok());
+        if created.is_some_and(|t| now_ms - t > 600_000) {
+            let _ = sqlx::raw_sql(&format!("DROP SCHEMA IF EXISTS \"{name}\" CASCADE"))
+                .execute(&admin.pool)
+                .await;
+        }
+    }
 }
 
 pub async fn spawn_app(backend: Backend) -> TestApp {
