@@ -234,18 +234,29 @@ impl Polygon {
 
     /// Inside the outer ring and outside every hole; points on any ring are `OnBoundary`.
     pub fn locate(&self, pt: Pt) -> Location {
-        match ring_locate(&self.rings[0], pt) {
-            Location::Inside => {}
-            other => return other,
-        }
-        for hole in &self.rings[1..] {
-            match ring_locate(hole, pt) {
-                Location::Inside => return Location::Outside,
+        let mut inside = false;
+        for ring in &self.rings {
+            match ring_locate(ring, pt) {
                 Location::OnBoundary => return Location::OnBoundary,
+                Location::Inside => inside = !inside,
                 Location::Outside => {}
             }
         }
-        Location::Inside
+        if inside {
+            Location::Inside
+        } else {
+            Location::Outside
+        }
+    }
+
+    /// The rings concatenated with a `[NaN, NaN]` point between them, as `ring_locate` takes.
+    pub fn flat_coords(&self, out: &mut Vec<Pt>) {
+        for (i, ring) in self.rings.iter().enumerate() {
+            if i > 0 {
+                out.push([f64::NAN, f64::NAN]);
+            }
+            out.extend_from_slice(ring);
+        }
     }
 
     pub fn distance_m(&self, pt: Pt) -> f64 {
@@ -388,28 +399,31 @@ fn signed_area(ring: &[Pt]) -> f64 {
 
 /// Crossing-number test with an exact on-edge check.
 ///
-/// Each edge is evaluated from its lower end to its upper end, so two grids sharing an edge
-/// compute the very same crossing and a point near their common edge belongs to exactly one
-/// of them.
-pub fn ring_locate(ring: &[Pt], [px, py]: Pt) -> Location {
+/// `coords` is one closed ring, or several closed rings separated by a `[NaN, NaN]` point
+/// (a NaN never crosses and never matches), which gives the even-odd rule over all of them:
+/// inside the shell and outside its holes. Each edge is evaluated from its lower end to its
+/// upper end, so two grids sharing an edge compute the very same crossing, and a point near
+/// their common edge belongs to exactly one of them.
+pub fn ring_locate(coords: &[Pt], [px, py]: Pt) -> Location {
     let mut inside = false;
-    for w in ring.windows(2) {
-        let (a, b) = (w[0], w[1]);
-        if a[0] == px && a[1] == py {
-            return Location::OnBoundary;
-        }
-        let (lo, hi) = if a[1] <= b[1] { (a, b) } else { (b, a) };
-        if lo[1] <= py && py < hi[1] {
+    let Some(&first) = coords.first() else {
+        return Location::Outside;
+    };
+    let mut a = first;
+    for &b in &coords[1..] {
+        if (a[1] > py) != (b[1] > py) {
+            let (lo, hi) = if a[1] < b[1] { (a, b) } else { (b, a) };
             let xi = lo[0] + (py - lo[1]) * (hi[0] - lo[0]) / (hi[1] - lo[1]);
             if xi == px {
                 return Location::OnBoundary;
             }
-            if px < xi {
-                inside = !inside;
-            }
-        } else if a[1] == py && b[1] == py && px >= a[0].min(b[0]) && px <= a[0].max(b[0]) {
+            inside ^= px < xi;
+        } else if a[1] == py
+            && (a[0] == px || (b[1] == py && px >= a[0].min(b[0]) && px <= a[0].max(b[0])))
+        {
             return Location::OnBoundary;
         }
+        a = b;
     }
     if inside {
         Location::Inside

@@ -1,14 +1,30 @@
 //! In-memory spatial index of grid boundaries: which grid holds a point, and which grid is
 //! nearest when none does.
 
-use crate::geo::{Boundary, Location, Pt, metres_to_degrees};
-use rstar::{AABB, RTree, RTreeObject};
+use crate::geo::{Boundary, Location, Pt, metres_to_degrees, ring_locate};
+use rstar::{
+    AABB, Envelope, ParentNode, RStarInsertionStrategy, RTree, RTreeNode, RTreeObject, RTreeParams,
+};
 
+/// One polygon of one grid in the tree. Its coordinates sit in the index's arena
+/// (`coords[start..start + len]`), so a lookup reads them without chasing pointers.
 #[derive(Debug, Clone, PartialEq)]
 struct Entry {
     env: AABB<Pt>,
     slot: u32,
-    poly: u32,
+    start: u32,
+    len: u32,
+}
+
+/// Nodes of up to 8 children: measured fastest for point lookups here (6, rstar's default,
+/// and 12 or 16 are 10–25 % slower).
+struct Params;
+
+impl RTreeParams for Params {
+    const MIN_SIZE: usize = 4;
+    const MAX_SIZE: usize = 8;
+    const REINSERTION_COUNT: usize = 1;
+    type DefaultInsertionStrategy = RStarInsertionStrategy;
 }
 
 impl RTreeObject for Entry {
@@ -31,8 +47,12 @@ pub enum Found<'a, K> {
 
 /// Grid boundaries keyed by `K` (the grid code).
 pub struct GridIndex<K> {
-    tree: RTree<Entry>,
+    tree: RTree<Entry, Params>,
     slots: Vec<Option<(K, Boundary)>>,
+    /// Coordinates of every indexed polygon, rings separated by NaN points.
+    coords: Vec<Pt>,
+    /// Arena points no longer referenced (replaced or removed boundaries).
+    garbage: usize,
 }
 
 impl<K: Ord + Clone> Default for GridIndex<K> {
@@ -44,14 +64,17 @@ impl<K: Ord + Clone> Default for GridIndex<K> {
 impl<K: Ord + Clone> GridIndex<K> {
     /// Bulk-loads the index (much faster than inserting one by one).
     pub fn new(grids: Vec<(K, Boundary)>) -> Self {
+        let mut coords = Vec::new();
         let entries = grids
             .iter()
             .enumerate()
-            .flat_map(|(i, (_, b))| entries(i as u32, b))
+            .flat_map(|(i, (_, b))| entries(i as u32, b, &mut coords))
             .collect();
         GridIndex {
-            tree: RTree::bulk_load(entries),
+            tree: RTree::bulk_load_with_params(entries),
             slots: grids.into_iter().map(Some).collect(),
+            coords,
+            garbage: 0,
         }
     }
 
@@ -73,49 +96,76 @@ impl<K: Ord + Clone> GridIndex<K> {
                 self.slots.len() - 1
             }
         };
-        for e in entries(slot as u32, &boundary) {
+        for e in entries(slot as u32, &boundary, &mut self.coords) {
             self.tree.insert(e);
         }
         self.slots[slot] = Some((key, boundary));
+        self.compact();
     }
 
     pub fn remove(&mut self, key: &K) {
-        if let Some(i) = self
+        let Some(i) = self
             .slots
             .iter()
             .position(|s| s.as_ref().is_some_and(|(k, _)| k == key))
-        {
-            let (_, b) = self.slots[i].take().expect("slot is occupied");
-            for e in entries(i as u32, &b) {
-                self.tree.remove(&e);
-            }
+        else {
+            return;
+        };
+        self.slots[i] = None;
+        let gone: Vec<Entry> = self
+            .tree
+            .iter()
+            .filter(|e| e.slot == i as u32)
+            .cloned()
+            .collect();
+        for e in gone {
+            self.garbage += e.len as usize;
+            self.tree.remove(&e);
+        }
+        self.compact();
+    }
+
+    /// Rebuilds when more than half the arena is dead.
+    fn compact(&mut self) {
+        if self.garbage * 2 > self.coords.len() {
+            let grids = std::mem::take(&mut self.slots)
+                .into_iter()
+                .flatten()
+                .collect();
+            *self = GridIndex::new(grids);
         }
     }
 
     /// The grid holding `pt`. A point inside a grid wins over one on an edge; among equals
     /// (a shared edge or vertex) the smallest key wins, so the answer is deterministic.
     pub fn locate(&self, pt: Pt) -> Option<&K> {
-        let mut best: Option<(bool, &K)> = None;
-        for e in self
-            .tree
-            .locate_in_envelope_intersecting(&AABB::from_point(pt))
-        {
-            let (key, b) = self.slots[e.slot as usize].as_ref().expect("indexed slot");
-            let loc = b.polygons[e.poly as usize].locate(pt);
-            let inside = match loc {
-                Location::Outside => continue,
+        // (inside, slot): keys are read only to break ties, so a plain hit touches nothing
+        // but the tree and the polygon's coordinates.
+        let mut best: Option<(bool, u32)> = None;
+        walk(self.tree.root(), &pt, &mut |e| {
+            let inside = match ring_locate(
+                &self.coords[e.start as usize..(e.start + e.len) as usize],
+                pt,
+            ) {
+                Location::Outside => return,
                 Location::Inside => true,
                 Location::OnBoundary => false,
             };
             let better = match best {
                 None => true,
-                Some((bi, bk)) => (inside && !bi) || (inside == bi && key < bk),
+                Some((bi, bs)) => {
+                    (inside && !bi) || (inside == bi && self.key(e.slot) < self.key(bs))
+                }
             };
             if better {
-                best = Some((inside, key));
+                best = Some((inside, e.slot));
             }
-        }
-        best.map(|(_, k)| k)
+        });
+        best.map(|(_, s)| self.key(s))
+    }
+
+    fn key(&self, slot: u32) -> &K {
+        &self.slots[slot as usize].as_ref().expect("indexed slot").0
     }
 
     /// `locate`, falling back to the nearest grid within `max_m` metres.
@@ -131,7 +181,7 @@ impl<K: Ord + Clone> GridIndex<K> {
         let mut best: Option<(f64, &K)> = None;
         for e in self.tree.locate_in_envelope_intersecting(&search) {
             let (key, b) = self.slots[e.slot as usize].as_ref().expect("indexed slot");
-            let d = b.polygons[e.poly as usize].distance_m(pt);
+            let d = b.distance_m(pt);
             if d <= max_m && best.is_none_or(|(bd, bk)| d < bd || (d == bd && key < bk)) {
                 best = Some((d, key));
             }
@@ -139,6 +189,25 @@ impl<K: Ord + Clone> GridIndex<K> {
         match best {
             Some((d, k)) => Found::Nearest(k, d),
             None => Found::Nothing,
+        }
+    }
+}
+
+/// Visits the entries whose box holds `pt`. A plain recursive descent: for point queries it
+/// is about twice as fast as rstar's general envelope iterator.
+fn walk<'a, F: FnMut(&'a Entry)>(node: &'a ParentNode<Entry>, pt: &Pt, f: &mut F) {
+    for child in node.children() {
+        match child {
+            RTreeNode::Leaf(e) => {
+                if e.env.contains_point(pt) {
+                    f(e)
+                }
+            }
+            RTreeNode::Parent(p) => {
+                if p.envelope().contains_point(pt) {
+                    walk(p, pt, f)
+                }
+            }
         }
     }
 }
@@ -159,16 +228,18 @@ impl<K: Ord + Clone> GridIndex<K> {
     }
 }
 
-fn entries(slot: u32, b: &Boundary) -> Vec<Entry> {
+fn entries(slot: u32, b: &Boundary, coords: &mut Vec<Pt>) -> Vec<Entry> {
     b.polygons
         .iter()
-        .enumerate()
-        .map(|(pi, p)| {
+        .map(|p| {
             let [x0, y0, x1, y1] = p.bbox();
+            let start = coords.len();
+            p.flat_coords(coords);
             Entry {
                 env: AABB::from_corners([x0, y0], [x1, y1]),
                 slot,
-                poly: pi as u32,
+                start: start as u32,
+                len: (coords.len() - start) as u32,
             }
         })
         .collect()
@@ -229,5 +300,31 @@ mod tests {
         idx.remove(&"a".to_string());
         assert_eq!(idx.locate([0.5, 0.5]), None);
         assert_eq!(idx.len(), 1);
+        // Many replacements compact the arena and keep answers right.
+        for i in 0..50 {
+            idx.upsert("c".to_string(), cell(10.0 + i as f64, 0.0));
+        }
+        assert!(idx.coords.len() < 4 * 5 * 4, "{}", idx.coords.len());
+        assert_eq!(idx.locate([59.5, 0.5]).map(String::as_str), Some("c"));
+        assert_eq!(idx.locate([10.5, 0.5]), None);
+        assert_eq!(idx.locate([5.5, 0.5]).map(String::as_str), Some("b"));
+    }
+
+    proptest::proptest! {
+        /// The index answers what a scan of every boundary answers.
+        #[test]
+        fn index_agrees_with_brute_force(seed in 0u64..1000, pts in proptest::collection::vec((0.0f64..1.0, 0.0f64..1.0), 50)) {
+            use crate::synth::{Lattice, Rect, treemap};
+            let lat = Lattice { origin: [116.0, 36.0], cell: (0.001, 0.001), jitter: 0.2, seed };
+            let rects = treemap(Rect { x0: 0, y0: 0, x1: 20, y1: 20 }, &[1; 17]).unwrap();
+            let grids: Vec<(String, Boundary)> = rects.iter().enumerate().map(|(i, r)| (format!("{i:03}"), lat.block(*r))).collect();
+            let idx = GridIndex::new(grids.clone());
+            for (u, v) in pts {
+                let p = [116.0 + u * 0.021 - 0.0005, 36.0 + v * 0.021 - 0.0005];
+                let brute = grids.iter().filter(|(_, b)| b.locate(p) == Location::Inside).map(|(k, _)| k).min()
+                    .or_else(|| grids.iter().filter(|(_, b)| b.locate(p) != Location::Outside).map(|(k, _)| k).min());
+                proptest::prop_assert_eq!(idx.locate(p), brute);
+            }
+        }
     }
 }
