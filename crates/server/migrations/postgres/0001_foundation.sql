@@ -14,7 +14,6 @@ CREATE TABLE areas (
 );
 CREATE UNIQUE INDEX areas_current ON areas (code) WHERE valid_to IS NULL;
 CREATE INDEX areas_parent ON areas (parent_code) WHERE valid_to IS NULL;
-CREATE INDEX areas_name ON areas (name);
 
 CREATE TABLE grids (
     code              TEXT PRIMARY KEY,

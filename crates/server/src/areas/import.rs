@@ -112,7 +112,7 @@ struct Parsed {
     parent: Option<String>,
 }
 
-/// Reads and checks every row; returns the good rows and the row errors.
+/// Reads and checks every row; returns the valid rows and every code named.
 fn read_rows(
     src: Source<'_>,
     opts: &Options,
@@ -125,8 +125,9 @@ fn read_rows(
         .unwrap_or_default();
     let in_scope = |code: &str| code.starts_with(&within) || within.starts_with(code);
     let mut rows: Vec<Parsed> = Vec::new();
-    let mut seen: HashSet<String> = HashSet::new(); // every code named in the files, good or bad
-    let mut good: HashSet<String> = HashSet::new();
+    // Every code named in the files, good or bad: a second row with the same code is a
+    // duplicate, and codes in none of the rows are the abolished ones.
+    let mut seen: HashSet<String> = HashSet::with_capacity(1 << 20);
     for &(file, level, parent_col) in FILES {
         let mut rdr = csv::ReaderBuilder::new().from_reader(src.open(file)?);
         let headers = rdr.byte_headers()?.clone();
@@ -163,7 +164,16 @@ fn read_rows(
                 continue;
             }
             report.read += 1;
-            seen.insert(code_str.clone());
+            if !seen.insert(code_str.clone()) {
+                push_err(
+                    report,
+                    file,
+                    line,
+                    "duplicate_code",
+                    format!("代码重复：{code_str}"),
+                );
+                continue;
+            }
             let err = |code: &'static str, msg: String| (code, msg);
             let result = (|| {
                 let name = std::str::from_utf8(rec.get(name_i).unwrap_or_default())
@@ -207,19 +217,7 @@ fn read_rows(
                 })
             })();
             match result {
-                Ok(p) => {
-                    if !good.insert(p.code.clone()) {
-                        push_err(
-                            report,
-                            file,
-                            line,
-                            "duplicate_code",
-                            format!("代码重复：{}", p.code),
-                        );
-                        continue;
-                    }
-                    rows.push(p);
-                }
+                Ok(p) => rows.push(p),
                 Err((code, msg)) => push_err(report, file, line, code, msg),
             }
         }
