@@ -103,8 +103,8 @@ pub async fn children(
     }
     area_or_404(&state, &code).await?;
     if code.level() == Level::Village {
-        let grids = store::grids_within(&state.db.pool, code.as_str()).await?;
-        return Ok(Json(grids.iter().map(|(g, _)| grid_node(g)).collect()));
+        let grids = store::grid_rows_within(&state.db.pool, code.as_str()).await?;
+        return Ok(Json(grids.iter().map(grid_node).collect()));
     }
     let rows = store::children(&state.db.pool, code.as_str()).await?;
     let key_len = code.level().child().map(|l| l.code_len()).unwrap_or(0);
@@ -129,16 +129,12 @@ pub async fn subtree(
     user.require(Perm::ViewAreas, &code)?;
     let root = area_or_404(&state, &code).await?;
     let rows = store::subtree(&state.db.pool, code.as_str()).await?;
-    let grids = store::grids_within(&state.db.pool, code.as_str()).await?;
+    let grids = store::grid_rows_within(&state.db.pool, code.as_str()).await?;
     Ok(Json(build_subtree(&root, &rows, &grids)))
 }
 
 /// Assembles the nested tree from flat rows (sorted by code, so parents come first).
-pub fn build_subtree(
-    root: &AreaRow,
-    rows: &[AreaRow],
-    grids: &[(GridRow, Option<String>)],
-) -> SubtreeNode {
+fn build_subtree(root: &AreaRow, rows: &[AreaRow], grids: &[GridRow]) -> SubtreeNode {
     let mut kids: HashMap<&str, Vec<(&str, &str, &str)>> = HashMap::new();
     for r in rows {
         if let Some(p) = &r.parent_code {
@@ -147,7 +143,7 @@ pub fn build_subtree(
                 .push((&r.code, &r.name, &r.level));
         }
     }
-    for (g, _) in grids {
+    for g in grids {
         kids.entry(g.village_code.as_str())
             .or_default()
             .push((&g.code, &g.name, "grid"));

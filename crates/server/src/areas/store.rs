@@ -266,6 +266,18 @@ pub async fn grids_within(
     Ok(rows.into_iter().map(|r| (r.grid, r.geojson)).collect())
 }
 
+/// Active grids under `prefix`, without their geometry (for trees and counts).
+pub async fn grid_rows_within(pool: &AnyPool, prefix: &str) -> Result<Vec<GridRow>, sqlx::Error> {
+    let (lo, hi) = prefix_range(prefix);
+    sqlx::query_as(&format!(
+        "SELECT {GRID_COLS} FROM grids WHERE code >= $1 AND code < $2 AND status = 'active' ORDER BY code"
+    ))
+    .bind(lo)
+    .bind(hi)
+    .fetch_all(pool)
+    .await
+}
+
 /// Next free sequence number under a village (1-based).
 pub async fn next_grid_seq(tx: &mut Tx, village: &str) -> Result<u32, sqlx::Error> {
     let (max,): (Option<String>,) =
