@@ -1,6 +1,7 @@
 //! civgrid's pure domain: codes, geometry and rules. No IO lives here.
 
 pub mod area;
+pub mod calendar;
 pub mod geo;
 pub mod locate;
 pub mod password;
