@@ -2,6 +2,7 @@
 
 pub mod area;
 pub mod calendar;
+pub mod event;
 pub mod geo;
 pub mod locate;
 pub mod password;
