@@ -2,6 +2,7 @@
 
 pub mod area;
 pub mod calendar;
+pub mod catalog;
 pub mod event;
 pub mod geo;
 pub mod locate;
