@@ -113,14 +113,7 @@ impl Role {
             Role::CentreOperator => &[ViewAreas, ManageGrids, RequestGridChange, ApproveGridChange],
             Role::DeptLiaison | Role::Mediator | Role::Citizen => &[ViewAreas],
             Role::Leader => &[ViewAreas, ViewAudit],
-            Role::Admin => &[
-                ViewAreas,
-                ManageGrids,
-                RequestGridChange,
-                ApproveGridChange,
-                ManageUsers,
-                ViewAudit,
-            ],
+            Role::Admin => &Perm::ALL,
         }
     }
 }
@@ -134,6 +127,18 @@ pub enum Perm {
     ApproveGridChange,
     ManageUsers,
     ViewAudit,
+}
+
+impl Perm {
+    /// Every permission (the system administrator's).
+    pub const ALL: [Perm; 6] = [
+        Perm::ViewAreas,
+        Perm::ManageGrids,
+        Perm::RequestGridChange,
+        Perm::ApproveGridChange,
+        Perm::ManageUsers,
+        Perm::ViewAudit,
+    ];
 }
 
 /// The signed-in caller.

@@ -369,11 +369,9 @@ pub async fn create_grid(
 async fn grid_detail(state: &AppState, g: GridRow) -> AppResult<GridDetail> {
     let members = store::members(&state.db.pool, &g.code).await?;
     let pending = store::count_pending(&state.db.pool, &g.code).await?;
-    let boundary = store::boundary_history(&state.db.pool, &g.code)
+    let boundary = store::current_boundary(&state.db.pool, &g.code)
         .await?
-        .into_iter()
-        .find(|b| b.valid_to.is_none())
-        .and_then(|b| serde_json::from_str(&b.geojson).ok());
+        .and_then(|b| serde_json::from_str(&b).ok());
     Ok(GridDetail {
         grid_type_label: GridType::label(&g.grid_type).into(),
         code: g.code,

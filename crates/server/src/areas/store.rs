@@ -28,14 +28,21 @@ pub async fn area_versions(pool: &AnyPool, code: &str) -> Result<Vec<AreaRow>, s
     .await
 }
 
+/// Current rows of several codes in one query, ordered by code (so ancestors come top down).
 pub async fn get_areas(pool: &AnyPool, codes: &[String]) -> Result<Vec<AreaRow>, sqlx::Error> {
-    let mut out = Vec::with_capacity(codes.len());
-    for c in codes {
-        if let Some(r) = get_area(pool, c).await? {
-            out.push(r);
-        }
+    if codes.is_empty() {
+        return Ok(vec![]);
     }
-    Ok(out)
+    let marks: Vec<String> = (1..=codes.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT {AREA_COLS} FROM areas WHERE valid_to IS NULL AND code IN ({}) ORDER BY code",
+        marks.join(", ")
+    );
+    let mut q = sqlx::query_as(&sql);
+    for c in codes {
+        q = q.bind(c);
+    }
+    q.fetch_all(pool).await
 }
 
 pub async fn children(pool: &AnyPool, code: &str) -> Result<Vec<AreaRow>, sqlx::Error> {
@@ -346,6 +353,16 @@ pub async fn set_boundary(
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+pub async fn current_boundary(pool: &AnyPool, grid: &str) -> Result<Option<String>, sqlx::Error> {
+    let row: Option<(String,)> = sqlx::query_as(
+        "SELECT geojson FROM grid_boundaries WHERE grid_code = $1 AND valid_to IS NULL",
+    )
+    .bind(grid)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|(g,)| g))
 }
 
 pub async fn boundary_history(pool: &AnyPool, grid: &str) -> Result<Vec<BoundaryRow>, sqlx::Error> {

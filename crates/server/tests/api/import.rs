@@ -87,19 +87,7 @@ async fn import_is_idempotent_and_keeps_history(b: Backend) {
     assert!(stdout(&out).contains("更早"), "{}", stdout(&out));
 
     // Through the API: the renamed community shows its new name and its history.
-    civgrid_server::accounts::handlers::create_account(
-        &app.db,
-        None,
-        &civgrid_server::accounts::model::CreateUser {
-            username: "admin".into(),
-            display_name: "管理员".into(),
-            area_code: "3715".into(),
-            roles: vec!["admin".into()],
-            password: PW.into(),
-        },
-    )
-    .await
-    .unwrap();
+    app.add_user("admin", "管理员", "3715", "admin").await;
     let api = app.login("admin").await;
     let (s, body) = api.get("/api/areas/371502001001/history").await;
     assert_eq!(s, StatusCode::OK);

@@ -40,19 +40,8 @@ async fn setup_outside(app: &TestApp) -> String {
     .unwrap();
     assert!(r.errors.is_empty());
     // A grid and a pending change request there, made by a local account.
-    civgrid_server::accounts::handlers::create_account(
-        &app.db,
-        None,
-        &civgrid_server::accounts::model::CreateUser {
-            username: "dezhou_town".into(),
-            display_name: "德州街道".into(),
-            area_code: "371402001".into(),
-            roles: vec!["centre_operator".into()],
-            password: PW.into(),
-        },
-    )
-    .await
-    .unwrap();
+    app.add_user("dezhou_town", "德州街道", "371402001", "centre_operator")
+        .await;
     let local = app.login("dezhou_town").await;
     let (s, r) = local.post("/api/grids", json!({"village_code": "371402001001", "name": "东风第1网格", "grid_type": "basic", "boundary": square(116.3, 37.4, 0.01)})).await;
     assert_eq!(

@@ -144,6 +144,23 @@ impl TestApp {
         start(db, url, tmp, cfg).await
     }
 
+    /// Creates an account (password `PW`) the way the API and the CLI do.
+    pub async fn add_user(&self, username: &str, display_name: &str, area: &str, role: &str) {
+        civgrid_server::accounts::handlers::create_account(
+            &self.db,
+            None,
+            &civgrid_server::accounts::model::CreateUser {
+                username: username.into(),
+                display_name: display_name.into(),
+                area_code: area.into(),
+                roles: vec![role.into()],
+                password: PW.into(),
+            },
+        )
+        .await
+        .unwrap_or_else(|e| panic!("add user {username}: {e:?}"));
+    }
+
     pub fn anon(&self) -> Api {
         Api {
             base: self.base.clone(),
