@@ -42,6 +42,59 @@ pub enum Source {
     Leader,
 }
 
+impl Priority {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Priority::Urgent => "urgent",
+            Priority::High => "high",
+            Priority::Normal => "normal",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Priority> {
+        [Priority::Urgent, Priority::High, Priority::Normal]
+            .into_iter()
+            .find(|p| p.as_str() == s)
+    }
+}
+
+impl Source {
+    pub const ALL: [Source; 6] = [
+        Source::GridWorker,
+        Source::Citizen,
+        Source::Hotline,
+        Source::VideoAlarm,
+        Source::Department,
+        Source::Leader,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::GridWorker => "grid_worker",
+            Source::Citizen => "citizen",
+            Source::Hotline => "hotline",
+            Source::VideoAlarm => "video_alarm",
+            Source::Department => "department",
+            Source::Leader => "leader",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Source> {
+        Source::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Source::GridWorker => "网格员上报",
+            Source::Citizen => "群众上报",
+            Source::Hotline => "12345热线",
+            Source::VideoAlarm => "视频告警",
+            Source::Department => "部门移交",
+            Source::Leader => "领导交办",
+        }
+    }
+}
+
 /// A time limit in working hours (`"4h"`) or working days (`"5d"`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -108,6 +161,7 @@ struct RawCategory {
     photo_required: bool,
     duplicate_radius_m: Option<u32>,
     limits: Option<Limits>,
+    auto_escalate: Option<bool>,
     #[serde(default)]
     children: Vec<RawCategory>,
 }
@@ -132,6 +186,9 @@ pub struct Category {
     pub photo_required: bool,
     pub duplicate_radius_m: u32,
     pub limits: Limits,
+    /// Overdue (red) events are escalated to the parent centre automatically. Defaults to
+    /// true for urgent categories.
+    pub auto_escalate: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -193,13 +250,15 @@ impl Catalog {
                 if c.sources.is_empty() {
                     return Err(CatalogError::Missing(c.code.clone(), "允许的来源"));
                 }
+                let priority = c.priority.unwrap_or(Priority::Normal);
                 categories.push(Category {
+                    auto_escalate: c.auto_escalate.unwrap_or(priority == Priority::Urgent),
                     code: c.code.clone(),
                     name: c.name.clone(),
                     group_code: g.code.clone(),
                     group_name: g.name.clone(),
                     department,
-                    priority: c.priority.unwrap_or(Priority::Normal),
+                    priority,
                     sources: c.sources.clone(),
                     photo_required: c.photo_required,
                     duplicate_radius_m: radius,
@@ -251,6 +310,8 @@ mod tests {
         assert!(manhole.photo_required);
         assert_eq!(manhole.limits.handle.minutes(480), 480);
         assert_eq!(manhole.limits.accept.minutes(480), 120);
+        assert!(manhole.auto_escalate);
+        assert!(!c.category("0101").unwrap().auto_escalate);
     }
 
     #[test]

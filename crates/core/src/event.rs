@@ -128,10 +128,39 @@ pub enum Move {
     Supervise,
     /// 合并 as a duplicate of another event
     Merge,
+    /// 督办回复: the one supervised answers the supervision
+    Reply,
 }
 
 impl Move {
-    pub const ALL: [Move; 17] = [
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Move::Accept => "accept",
+            Move::Void => "void",
+            Move::Dispatch => "dispatch",
+            Move::SignFor => "sign_for",
+            Move::Return => "return",
+            Move::RequestExtension => "request_extension",
+            Move::DecideExtension => "decide_extension",
+            Move::Hold => "hold",
+            Move::Resume => "resume",
+            Move::Escalate => "escalate",
+            Move::SelfHandle => "self_handle",
+            Move::Handle => "handle",
+            Move::VerifyPass => "verify_pass",
+            Move::VerifyFail => "verify_fail",
+            Move::Evaluate => "evaluate",
+            Move::Supervise => "supervise",
+            Move::Merge => "merge",
+            Move::Reply => "reply",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Move> {
+        Move::ALL.into_iter().find(|m| m.as_str() == s)
+    }
+
+    pub const ALL: [Move; 18] = [
         Move::Accept,
         Move::Void,
         Move::Dispatch,
@@ -149,6 +178,7 @@ impl Move {
         Move::Evaluate,
         Move::Supervise,
         Move::Merge,
+        Move::Reply,
     ];
 
     pub fn label(self) -> &'static str {
@@ -170,6 +200,7 @@ impl Move {
             Move::Evaluate => "评价结案",
             Move::Supervise => "督办",
             Move::Merge => "合并",
+            Move::Reply => "督办回复",
         }
     }
 }
@@ -205,7 +236,7 @@ pub fn next(from: State, action: Move, resume_to: Option<State>) -> Result<State
         (S::Verifying, M::VerifyPass) => S::Evaluating,
         (S::Verifying, M::VerifyFail) => S::Handling,
         (S::Evaluating, M::Evaluate) => S::Closed,
-        (s, M::Supervise) if s.is_open() => s,
+        (s, M::Supervise | M::Reply) if s.is_open() => s,
         (s, M::Merge) if s.is_open() => S::Merged,
         _ => return Err(NotAllowed { from, action }),
     };
@@ -283,7 +314,7 @@ mod tests {
         /// Any sequence of allowed moves reaches Closed only through Evaluating, which only
         /// Verifying reaches: no path closes an event without verification and evaluation.
         #[test]
-        fn closing_needs_verification(moves in proptest::collection::vec(0usize..17, 0..40)) {
+        fn closing_needs_verification(moves in proptest::collection::vec(0usize..18, 0..40)) {
             let mut s = State::Reported;
             let mut held_in = None;
             let mut verified = false;

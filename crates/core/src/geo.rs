@@ -518,6 +518,11 @@ fn segment_distance_m(p: Pt, a: Pt, b: Pt) -> f64 {
     (cx * cx + cy * cy).sqrt()
 }
 
+/// Distance between two points in metres (equirectangular; exact enough below ~50 km).
+pub fn point_distance_m(a: Pt, b: Pt) -> f64 {
+    segment_distance_m(a, b, b)
+}
+
 /// Degrees of latitude and longitude spanned by `metres` around latitude `lat`.
 pub fn metres_to_degrees(metres: f64, lat: f64) -> (f64, f64) {
     let dlat = (metres / EARTH_RADIUS_M).to_degrees();

@@ -5,6 +5,7 @@ pub mod calendar;
 pub mod catalog;
 pub mod event;
 pub mod geo;
+pub mod indicators;
 pub mod locate;
 pub mod password;
 pub mod synth;

@@ -3,7 +3,7 @@
 
 use crate::error::{AppError, AppResult, Json};
 use crate::state::AppState;
-use crate::{accounts, areas, web};
+use crate::{accounts, areas, catalog, events, notifications, web};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::any;
@@ -24,7 +24,10 @@ use utoipa_swagger_ui::SwaggerUi;
          (name = "auth", description = "登录与会话"),
          (name = "users", description = "账号管理"),
          (name = "areas", description = "行政区划"),
-         (name = "grids", description = "网格、边界与定位"))
+         (name = "grids", description = "网格、边界与定位"),
+         (name = "catalog", description = "事件分类、处置时限、事项准入清单、职能部门与工作日历"),
+         (name = "events", description = "事件上报、流转、督办与统计"),
+         (name = "notifications", description = "站内通知"))
 )]
 struct ApiDoc;
 
@@ -42,16 +45,19 @@ async fn health() -> Json<Health> {
     })
 }
 
-fn api() -> OpenApiRouter<AppState> {
+fn api(max_upload_bytes: usize) -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health))
         .merge(accounts::router())
         .merge(areas::router())
+        .merge(catalog::router())
+        .merge(events::router(max_upload_bytes))
+        .merge(notifications::router())
 }
 
 /// The OpenAPI 3.1 document of every route.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api().split_for_parts().1
+    api(0).split_for_parts().1
 }
 
 async fn api_not_found() -> AppResult<()> {
@@ -59,7 +65,7 @@ async fn api_not_found() -> AppResult<()> {
 }
 
 pub fn router(state: AppState) -> Router {
-    let (api_router, doc) = api().split_for_parts();
+    let (api_router, doc) = api(state.cfg.max_upload_bytes).split_for_parts();
     Router::new()
         .merge(api_router)
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", doc))

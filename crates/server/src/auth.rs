@@ -107,12 +107,41 @@ impl Role {
     pub fn perms(self) -> &'static [Perm] {
         use Perm::*;
         match self {
-            Role::GridWorker | Role::GridChief | Role::GridInstructor => {
-                &[ViewAreas, RequestGridChange]
-            }
-            Role::CentreOperator => &[ViewAreas, ManageGrids, RequestGridChange, ApproveGridChange],
-            Role::DeptLiaison | Role::Mediator | Role::Citizen => &[ViewAreas],
-            Role::Leader => &[ViewAreas, ViewAudit],
+            Role::GridWorker | Role::GridChief | Role::GridInstructor => &[
+                ViewAreas,
+                RequestGridChange,
+                ViewEvents,
+                ReportEvent,
+                VerifyEvents,
+                RequestAdmission,
+            ],
+            Role::CentreOperator => &[
+                ViewAreas,
+                ManageGrids,
+                RequestGridChange,
+                ApproveGridChange,
+                ViewEvents,
+                ReportEvent,
+                ProcessEvents,
+                HandleEvents,
+                VerifyEvents,
+                SuperviseEvents,
+                ViewStats,
+                RequestAdmission,
+                ApproveAdmission,
+                ManageLimits,
+            ],
+            Role::DeptLiaison => &[ViewAreas, ViewEvents, ReportEvent, HandleEvents],
+            Role::Mediator => &[ViewAreas, ViewEvents],
+            Role::Citizen => &[ViewAreas, ViewEvents, ReportEvent],
+            Role::Leader => &[
+                ViewAreas,
+                ViewAudit,
+                ViewEvents,
+                ReportEvent,
+                SuperviseEvents,
+                ViewStats,
+            ],
             Role::Admin => &Perm::ALL,
         }
     }
@@ -127,17 +156,50 @@ pub enum Perm {
     ApproveGridChange,
     ManageUsers,
     ViewAudit,
+    /// Read events in scope.
+    ViewEvents,
+    /// Report (file) an event.
+    ReportEvent,
+    /// A centre's moves: accept, void, dispatch, escalate, hold, extensions, merge, evaluate.
+    ProcessEvents,
+    /// A receiver's moves: sign for, return, request an extension, handle and feed back.
+    HandleEvents,
+    /// 跟踪回访: verify a handled event.
+    VerifyEvents,
+    /// 督办
+    SuperviseEvents,
+    /// Event indicators.
+    ViewStats,
+    /// Ask for a category to be added to an area's admission list.
+    RequestAdmission,
+    /// Decide such requests (the same level's centre).
+    ApproveAdmission,
+    /// Override time limits for an area.
+    ManageLimits,
+    /// Categories, departments, calendar years, API keys.
+    ManageCatalog,
 }
 
 impl Perm {
     /// Every permission (the system administrator's).
-    pub const ALL: [Perm; 6] = [
+    pub const ALL: [Perm; 17] = [
         Perm::ViewAreas,
         Perm::ManageGrids,
         Perm::RequestGridChange,
         Perm::ApproveGridChange,
         Perm::ManageUsers,
         Perm::ViewAudit,
+        Perm::ViewEvents,
+        Perm::ReportEvent,
+        Perm::ProcessEvents,
+        Perm::HandleEvents,
+        Perm::VerifyEvents,
+        Perm::SuperviseEvents,
+        Perm::ViewStats,
+        Perm::RequestAdmission,
+        Perm::ApproveAdmission,
+        Perm::ManageLimits,
+        Perm::ManageCatalog,
     ];
 }
 
@@ -150,10 +212,17 @@ pub struct CurrentUser {
     pub area: AreaCode,
     pub roles: Vec<Role>,
     pub ip: Option<String>,
+    /// The department a liaison works for.
+    pub department_id: Option<String>,
+    /// Set when the caller is an external system using an API key: the source it reports as.
+    pub api_source: Option<civgrid_core::catalog::Source>,
 }
 
 impl CurrentUser {
     pub fn can(&self, p: Perm) -> bool {
+        if self.api_source.is_some() {
+            return p == Perm::ReportEvent;
+        }
         self.roles.iter().any(|r| r.perms().contains(&p))
     }
 
@@ -184,7 +253,18 @@ impl CurrentUser {
     }
 
     pub fn roles_str(&self) -> String {
+        if self.api_source.is_some() {
+            return "api_key".into();
+        }
         Role::join(&self.roles)
+    }
+
+    /// The role shown on a timeline row: the first role that explains the action.
+    pub fn main_role(&self) -> String {
+        self.roles
+            .first()
+            .map(|r| r.as_str().to_owned())
+            .unwrap_or_else(|| "api_key".into())
     }
 }
 
@@ -260,16 +340,60 @@ struct SessionRow {
     area_code: String,
     roles: String,
     status: String,
+    department_id: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct ApiKeyRow {
+    id: String,
+    name: String,
+    area_code: String,
+    source: String,
+}
+
+/// Header carrying an external system's API key.
+pub const API_KEY_HEADER: &str = "x-api-key";
+
+async fn api_key_user(parts: &Parts, state: &AppState, key: &str) -> AppResult<CurrentUser> {
+    let row: Option<ApiKeyRow> = sqlx::query_as(
+        "SELECT id, name, area_code, source FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL",
+    )
+    .bind(token_hash(key))
+    .fetch_optional(&state.db.pool)
+    .await?;
+    let row = row.ok_or(AppError::InvalidApiKey)?;
+    let area =
+        AreaCode::parse(&row.area_code).map_err(|e| anyhow::anyhow!("stored area code: {e}"))?;
+    let source = civgrid_core::catalog::Source::parse(&row.source)
+        .ok_or_else(|| anyhow::anyhow!("stored api key source {}", row.source))?;
+    Ok(CurrentUser {
+        id: row.id,
+        username: format!("apikey:{}", row.name),
+        display_name: row.name,
+        area,
+        roles: vec![],
+        ip: client_ip(parts),
+        department_id: None,
+        api_source: Some(source),
+    })
 }
 
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> AppResult<Self> {
+        if let Some(key) = parts
+            .headers
+            .get(API_KEY_HEADER)
+            .and_then(|v| v.to_str().ok())
+        {
+            return api_key_user(parts, state, key.trim()).await;
+        }
         let token = request_token(&parts.headers).ok_or(AppError::Unauthenticated)?;
         let hash = token_hash(&token);
         let row: Option<SessionRow> = sqlx::query_as(
-            "SELECT s.user_id, s.last_seen_at, u.username, u.display_name, u.area_code, u.roles, u.status
+            "SELECT s.user_id, s.last_seen_at, u.username, u.display_name, u.area_code, u.roles, u.status,
+                    u.department_id
                FROM sessions s JOIN users u ON u.id = s.user_id
               WHERE s.token_hash = $1",
         )
@@ -307,6 +431,8 @@ impl FromRequestParts<AppState> for CurrentUser {
             area,
             roles,
             ip: client_ip(parts),
+            department_id: row.department_id,
+            api_source: None,
         })
     }
 }

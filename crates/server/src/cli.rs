@@ -55,6 +55,16 @@ enum Cmd {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// Background jobs (the server runs them every `tick_seconds`).
+    Jobs {
+        #[command(subcommand)]
+        what: JobsCmd,
+    },
+    /// API keys of external systems (video alarms, the 12345 hotline system …).
+    Apikey {
+        #[command(subcommand)]
+        what: ApikeyCmd,
+    },
     /// Measure the speed budgets.
     Bench {
         #[command(subcommand)]
@@ -96,6 +106,31 @@ enum UserCmd {
         roles: String,
         #[arg(long, env = "CIVGRID_NEW_PASSWORD", hide_env_values = true)]
         password: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum JobsCmd {
+    /// Run the deadline and webhook job once.
+    Run {
+        /// The time to run at (RFC 3339); default now.
+        #[arg(long)]
+        now: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ApikeyCmd {
+    /// Create a key; it is printed once.
+    Add {
+        #[arg(long)]
+        name: String,
+        /// Area the key may report in, e.g. 3715.
+        #[arg(long)]
+        area: String,
+        /// video_alarm (default), hotline or department.
+        #[arg(long)]
+        source: Option<String>,
     },
 }
 
@@ -171,7 +206,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let db = open(&cfg).await?;
             let listener = tokio::net::TcpListener::bind(&cfg.listen).await?;
             eprintln!("civgrid 已启动：http://{}", listener.local_addr()?);
-            crate::app::serve(AppState::new(db, cfg).await?, listener).await?;
+            let state = AppState::new(db, cfg).await?;
+            crate::events::jobs::spawn(state.clone());
+            crate::app::serve(state, listener).await?;
         }
         Cmd::Demo {
             data_dir,
@@ -183,6 +220,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let path = data_dir.join("civgrid.db");
             let fresh = !path.exists();
             cfg.database_url = format!("sqlite://{}", path.display());
+            cfg.files_dir = data_dir.join("files").display().to_string();
             let db = open(&cfg).await?;
             let accounts = if fresh {
                 eprintln!("正在创建演示数据库 {} …", path.display());
@@ -207,7 +245,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     a.username, a.role, a.area, a.display_name
                 );
             }
-            crate::app::serve(AppState::new(db, cfg).await?, listener).await?;
+            let state = AppState::new(db, cfg).await?;
+            crate::events::jobs::spawn(state.clone());
+            crate::app::serve(state, listener).await?;
         }
         Cmd::Migrate => {
             open(&cfg).await?;
@@ -294,6 +334,40 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Verdict::Intact { rows } => println!("审计日志完整：{rows} 条记录，哈希链校验通过"),
                 Verdict::Broken { seq, reason } => {
                     println!("审计日志已被篡改：第 {seq} 条记录处断链（{reason}）");
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
+        }
+        Cmd::Jobs {
+            what: JobsCmd::Run { now },
+        } => {
+            let db = open(&cfg).await?;
+            let state = AppState::new(db, cfg).await?;
+            let now = match now {
+                Some(t) => chrono::DateTime::parse_from_rfc3339(&t)
+                    .map_err(|e| anyhow::anyhow!("--now：{e}"))?
+                    .with_timezone(&chrono::Utc),
+                None => chrono::Utc::now(),
+            };
+            let r = crate::events::jobs::tick(&state, now).await?;
+            println!(
+                "到期计时 {} 个：黄灯 {}，红灯 {}，自动上报 {}；推送回调 {} 次",
+                r.timers, r.yellow, r.red, r.escalated, r.webhooks
+            );
+        }
+        Cmd::Apikey {
+            what: ApikeyCmd::Add { name, area, source },
+        } => {
+            let db = open(&cfg).await?;
+            let area = AreaCode::parse(&area).map_err(|e| anyhow::anyhow!("--area：{e}"))?;
+            match crate::catalog::handlers::create_key(&db, &name, &area, source.as_deref(), None)
+                .await
+            {
+                Ok((key, id)) => {
+                    println!("已创建接口密钥 {name}（{id}）：{key}\n请妥善保存，密钥只显示这一次。")
+                }
+                Err(e) => {
+                    eprintln!("创建失败：{}（{}）", e.user_message(), e.code());
                     return Ok(ExitCode::FAILURE);
                 }
             }

@@ -28,6 +28,18 @@ pub struct Config {
     pub basemap_url: Option<String>,
     /// Mark the session cookie `Secure` (set when served over HTTPS).
     pub secure_cookies: bool,
+    /// Where photos are stored (content-addressed, with thumbnails).
+    pub files_dir: String,
+    /// Largest accepted photo in bytes.
+    pub max_photo_bytes: usize,
+    /// Largest accepted upload (an event with its photos) in bytes.
+    pub max_upload_bytes: usize,
+    /// Working periods of a working day, `HH:MM-HH:MM,…`.
+    pub working_hours: String,
+    /// Seconds between runs of the deadline and webhook job.
+    pub tick_seconds: u64,
+    /// Attempts before a webhook delivery is given up.
+    pub webhook_max_attempts: i64,
 }
 
 impl Default for Config {
@@ -43,6 +55,12 @@ impl Default for Config {
             max_body_bytes: 2 * 1024 * 1024,
             basemap_url: None,
             secure_cookies: false,
+            files_dir: "civgrid-data/files".into(),
+            max_photo_bytes: 8 * 1024 * 1024,
+            max_upload_bytes: 40 * 1024 * 1024,
+            working_hours: "08:30-12:00,13:30-18:00".into(),
+            tick_seconds: 30,
+            webhook_max_attempts: 8,
         }
     }
 }
@@ -72,6 +90,12 @@ impl fmt::Debug for Config {
             .field("locate_max_distance_m", &self.locate_max_distance_m)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("basemap_url", &self.basemap_url)
+            .field("files_dir", &self.files_dir)
+            .field("max_photo_bytes", &self.max_photo_bytes)
+            .field("max_upload_bytes", &self.max_upload_bytes)
+            .field("working_hours", &self.working_hours)
+            .field("tick_seconds", &self.tick_seconds)
+            .field("webhook_max_attempts", &self.webhook_max_attempts)
             .finish()
     }
 }

@@ -21,14 +21,26 @@ pub struct Db {
 }
 
 /// (file name, SQL) for each migration, in order. Both lists carry the same names.
-const SQLITE_MIGRATIONS: &[(&str, &str)] = &[(
-    "0001_foundation",
-    include_str!("../migrations/sqlite/0001_foundation.sql"),
-)];
-const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[(
-    "0001_foundation",
-    include_str!("../migrations/postgres/0001_foundation.sql"),
-)];
+const SQLITE_MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "0001_foundation",
+        include_str!("../migrations/sqlite/0001_foundation.sql"),
+    ),
+    (
+        "0002_events",
+        include_str!("../migrations/sqlite/0002_events.sql"),
+    ),
+];
+const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "0001_foundation",
+        include_str!("../migrations/postgres/0001_foundation.sql"),
+    ),
+    (
+        "0002_events",
+        include_str!("../migrations/postgres/0002_events.sql"),
+    ),
+];
 
 impl Db {
     /// Connects to `url`; the scheme picks the backend. SQLite files (and their folder) are
@@ -117,6 +129,8 @@ impl Db {
                 .await?;
             tx.commit().await?;
         }
+        // Reference data the schema needs to be useful: the default catalog and calendar.
+        crate::catalog::store::seed_defaults(self).await?;
         Ok(())
     }
 

@@ -70,6 +70,36 @@ pub enum AppError {
     AlreadyDecided,
     #[error("not a township account")]
     NotTownshipCentre,
+    #[error("event not found")]
+    EventNotFound,
+    #[error("unknown category")]
+    UnknownCategory,
+    #[error("category not admitted")]
+    CategoryNotAdmitted(String),
+    #[error("location outside the grids; nearest {nearest:?}")]
+    LocationOutside {
+        nearest: Option<(String, String, f64)>,
+    },
+    #[error("photo required")]
+    PhotoRequired,
+    #[error("photo too large")]
+    PhotoTooLarge { max_bytes: usize },
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    #[error("move not allowed: {0}")]
+    MoveNotAllowed(String),
+    #[error("separation of duties")]
+    SeparationOfDuties,
+    #[error("department not found")]
+    DepartmentNotFound,
+    #[error("not found: {0}")]
+    RecordNotFound(&'static str),
+    #[error("file not found")]
+    FileNotFound,
+    #[error("invalid api key")]
+    InvalidApiKey,
+    #[error("invalid calendar: {0}")]
+    InvalidCalendar(String),
     #[error("invalid json: {0}")]
     InvalidJson(String),
     #[error("invalid body: {0}")]
@@ -125,6 +155,29 @@ pub const CODES: &[(&str, &str)] = &[
         "not_township_centre",
         "边界变更须由乡镇（街道）综治中心审批",
     ),
+    ("event_not_found", "事件不存在"),
+    ("unknown_category", "事件分类不存在"),
+    (
+        "category_not_admitted",
+        "该事项不在准入清单内，不能以此来源上报",
+    ),
+    ("location_outside", "位置不在本市任何网格内"),
+    ("photo_required", "该类事件必须附现场照片"),
+    ("photo_too_large", "照片过大"),
+    (
+        "unsupported_media_type",
+        "仅支持 JPEG、PNG、WebP 格式的图片",
+    ),
+    ("move_not_allowed", "事件当前状态下不能执行此操作"),
+    (
+        "separation_of_duties",
+        "采办分离：处置本事件的人不能核查，上报的网格员不能评价结案",
+    ),
+    ("department_not_found", "部门不存在"),
+    ("record_not_found", "记录不存在"),
+    ("file_not_found", "文件不存在"),
+    ("invalid_api_key", "接口密钥无效或已停用"),
+    ("invalid_calendar", "工作日历文件不正确"),
     ("invalid_json", "请求内容不是有效的 JSON"),
     ("invalid_body", "请求内容缺少字段或字段类型不正确"),
     ("body_too_large", "请求内容过大"),
@@ -173,6 +226,20 @@ impl AppError {
             AppError::GridCodesExhausted => "grid_codes_exhausted",
             AppError::AlreadyDecided => "already_decided",
             AppError::NotTownshipCentre => "not_township_centre",
+            AppError::EventNotFound => "event_not_found",
+            AppError::UnknownCategory => "unknown_category",
+            AppError::CategoryNotAdmitted(_) => "category_not_admitted",
+            AppError::LocationOutside { .. } => "location_outside",
+            AppError::PhotoRequired => "photo_required",
+            AppError::PhotoTooLarge { .. } => "photo_too_large",
+            AppError::UnsupportedMediaType => "unsupported_media_type",
+            AppError::MoveNotAllowed(_) => "move_not_allowed",
+            AppError::SeparationOfDuties => "separation_of_duties",
+            AppError::DepartmentNotFound => "department_not_found",
+            AppError::RecordNotFound(_) => "record_not_found",
+            AppError::FileNotFound => "file_not_found",
+            AppError::InvalidApiKey => "invalid_api_key",
+            AppError::InvalidCalendar(_) => "invalid_calendar",
             AppError::InvalidJson(_) => "invalid_json",
             AppError::InvalidBody(_) => "invalid_body",
             AppError::BodyTooLarge => "body_too_large",
@@ -184,23 +251,40 @@ impl AppError {
     pub fn status(&self) -> StatusCode {
         use AppError::*;
         match self {
-            Unauthenticated | SessionExpired | InvalidCredentials { .. } => {
+            Unauthenticated | SessionExpired | InvalidCredentials { .. } | InvalidApiKey => {
                 StatusCode::UNAUTHORIZED
             }
             AccountLocked { .. } => StatusCode::LOCKED,
-            AccountDisabled | Forbidden | OutOfScope | NotTownshipCentre => StatusCode::FORBIDDEN,
-            AreaNotFound | GridNotFound | ChangeRequestNotFound | UserNotFound | RouteNotFound => {
-                StatusCode::NOT_FOUND
+            AccountDisabled | Forbidden | OutOfScope | NotTownshipCentre | SeparationOfDuties => {
+                StatusCode::FORBIDDEN
             }
+            AreaNotFound
+            | GridNotFound
+            | ChangeRequestNotFound
+            | UserNotFound
+            | RouteNotFound
+            | EventNotFound
+            | DepartmentNotFound
+            | RecordNotFound(_)
+            | FileNotFound => StatusCode::NOT_FOUND,
+            PhotoTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             InvalidJson(_) | InvalidQuery(_) | InvalidAreaCode => StatusCode::BAD_REQUEST,
             BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Conflict | UsernameTaken | AlreadyDecided | GridCodesExhausted => StatusCode::CONFLICT,
+            Conflict | UsernameTaken | AlreadyDecided | GridCodesExhausted | MoveNotAllowed(_) => {
+                StatusCode::CONFLICT
+            }
             Geometry(_)
             | GridOverlap(_)
             | InvalidBody(_)
             | Validation { .. }
             | WeakPassword(_)
-            | NotAVillage => StatusCode::UNPROCESSABLE_ENTITY,
+            | NotAVillage
+            | UnknownCategory
+            | CategoryNotAdmitted(_)
+            | LocationOutside { .. }
+            | PhotoRequired
+            | InvalidCalendar(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Db(_) | Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -218,6 +302,14 @@ impl AppError {
             AppError::Validation { field, message } => json!({"field": field, "reason": message}),
             AppError::WeakPassword(reason) => json!({"reason": reason}),
             AppError::GridOverlap(grid) => json!({"grid": grid}),
+            AppError::LocationOutside {
+                nearest: Some((code, name, d)),
+            } => json!({"nearest_code": code, "nearest_name": name, "distance_m": d.round()}),
+            AppError::PhotoTooLarge { max_bytes } => json!({"max_bytes": max_bytes}),
+            AppError::CategoryNotAdmitted(reason) | AppError::InvalidCalendar(reason) => {
+                json!({"reason": reason})
+            }
+            AppError::RecordNotFound(what) => json!({"record": what}),
             AppError::InvalidJson(reason)
             | AppError::InvalidBody(reason)
             | AppError::InvalidQuery(reason) => {
@@ -242,6 +334,15 @@ impl AppError {
             AppError::Validation { message, .. } => message.clone(),
             AppError::WeakPassword(reason) => format!("密码强度不足：{reason}"),
             AppError::GridOverlap(grid) => format!("边界与网格 {grid} 重叠"),
+            AppError::LocationOutside {
+                nearest: Some((_, name, d)),
+            } => format!("位置不在本市任何网格内，最近的是 {name}（约 {d:.0} 米）"),
+            AppError::PhotoTooLarge { max_bytes } => {
+                format!("照片过大，单张不能超过 {} MB", max_bytes / 1024 / 1024)
+            }
+            AppError::MoveNotAllowed(msg) => msg.clone(),
+            AppError::CategoryNotAdmitted(reason) => reason.clone(),
+            AppError::InvalidCalendar(reason) => format!("工作日历文件不正确：{reason}"),
             other => message(other.code()).to_owned(),
         }
     }
@@ -365,6 +466,20 @@ mod tests {
             AppError::GridCodesExhausted,
             AppError::AlreadyDecided,
             AppError::NotTownshipCentre,
+            AppError::EventNotFound,
+            AppError::UnknownCategory,
+            AppError::CategoryNotAdmitted("该事项不在准入清单内".into()),
+            AppError::LocationOutside { nearest: None },
+            AppError::PhotoRequired,
+            AppError::PhotoTooLarge { max_bytes: 1 << 20 },
+            AppError::UnsupportedMediaType,
+            AppError::MoveNotAllowed("事件当前为“已结案”，不能执行“派遣”".into()),
+            AppError::SeparationOfDuties,
+            AppError::DepartmentNotFound,
+            AppError::RecordNotFound("supervision"),
+            AppError::FileNotFound,
+            AppError::InvalidApiKey,
+            AppError::InvalidCalendar("x".into()),
             AppError::InvalidJson("x".into()),
             AppError::InvalidBody("x".into()),
             AppError::BodyTooLarge,

@@ -1,7 +1,10 @@
-//! What every handler gets: the database, the configuration and the grid index.
+//! What every handler gets: the database, the configuration, the grid index, the working-day
+//! calendar and the clock.
 
 use crate::config::Config;
 use crate::db::Db;
+use chrono::{DateTime, Utc};
+use civgrid_core::calendar::{WorkCalendar, WorkingHours};
 use civgrid_core::locate::GridIndex;
 use std::sync::{Arc, RwLock};
 
@@ -11,16 +14,50 @@ pub struct AppState {
     pub cfg: Arc<Config>,
     /// Current approved grid boundaries, kept in step with approvals.
     pub grids: Arc<RwLock<GridIndex<String>>>,
+    /// Holidays and working hours; reloaded when a year file changes.
+    pub calendar: Arc<RwLock<Arc<WorkCalendar>>>,
+    pub clock: Clock,
+}
+
+/// The time the workflow runs on: the system clock, or a fixed instant set by tests and by
+/// the demo's history generator.
+#[derive(Clone, Default)]
+pub struct Clock(Arc<RwLock<Option<DateTime<Utc>>>>);
+
+impl Clock {
+    pub fn now(&self) -> DateTime<Utc> {
+        self.0
+            .read()
+            .map(|g| g.unwrap_or_else(Utc::now))
+            .unwrap_or_else(|_| Utc::now())
+    }
+
+    /// Fixes the clock at `t` (`None`: back to the system clock).
+    pub fn set(&self, t: Option<DateTime<Utc>>) {
+        if let Ok(mut g) = self.0.write() {
+            *g = t;
+        }
+    }
 }
 
 impl AppState {
-    /// Builds the state and loads every current boundary into the index.
+    /// Builds the state: loads every current boundary into the index and the calendar.
     pub async fn new(db: Db, cfg: Config) -> anyhow::Result<AppState> {
         let index = crate::areas::store::load_index(&db.pool).await?;
+        let hours = WorkingHours::parse(&cfg.working_hours)
+            .map_err(|e| anyhow::anyhow!("working_hours: {e}"))?;
+        let calendar = crate::catalog::store::load_calendar(&db.pool, hours).await?;
         Ok(AppState {
             db,
             cfg: Arc::new(cfg),
             grids: Arc::new(RwLock::new(index)),
+            calendar: Arc::new(RwLock::new(Arc::new(calendar))),
+            clock: Clock::default(),
         })
+    }
+
+    /// The calendar in force (no lock is held across awaits).
+    pub fn calendar(&self) -> Arc<WorkCalendar> {
+        self.calendar.read().map(|c| c.clone()).unwrap_or_default()
     }
 }

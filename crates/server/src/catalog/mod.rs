@@ -1,0 +1,156 @@
+//! Catalog: event categories and their time limits (overridable per area), the admission
+//! list (事项准入清单), departments, the working-day calendar and API keys of external systems.
+
+pub mod handlers;
+pub mod model;
+pub mod store;
+
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use civgrid_core::AreaCode;
+use civgrid_core::catalog::{Category, Limits, Priority, Source};
+use model::{AdmissionItem, CategoryRow, DepartmentView};
+use sqlx::AnyConnection;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    use handlers::*;
+    OpenApiRouter::new()
+        .routes(routes!(list_categories))
+        .routes(routes!(update_category))
+        .routes(routes!(set_limits))
+        .routes(routes!(admission_list))
+        .routes(routes!(list_admission_requests, request_admission))
+        .routes(routes!(approve_admission))
+        .routes(routes!(reject_admission))
+        .routes(routes!(list_departments, create_department))
+        .routes(routes!(set_webhook))
+        .routes(routes!(deliveries))
+        .routes(routes!(calendar_info))
+        .routes(routes!(get_year, put_year))
+        .routes(routes!(deadline))
+        .routes(routes!(create_api_key))
+}
+
+/// A category as the workflow uses it, with the limits in force for an area.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    pub category: Category,
+    /// The area whose override applies (None: the catalog default).
+    pub limits_from: Option<String>,
+}
+
+/// The area and every area above it, most specific first.
+pub fn chain(area: &AreaCode) -> Vec<String> {
+    let mut v: Vec<String> = area.ancestors().into_iter().map(String::from).collect();
+    v.push(area.as_str().to_owned());
+    v.reverse();
+    v
+}
+
+pub(crate) fn to_core(r: &CategoryRow, limits: Option<&str>) -> AppResult<Category> {
+    let bad = |what: &str| AppError::Internal(anyhow::anyhow!("category {}: bad {what}", r.code));
+    let limits: Limits = serde_json::from_str(
+        limits
+            .or(r.limits.as_deref())
+            .ok_or_else(|| bad("limits"))?,
+    )
+    .map_err(|_| bad("limits"))?;
+    let sources = r
+        .sources
+        .as_deref()
+        .unwrap_or("")
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(|s| Source::parse(s).ok_or_else(|| bad("source")))
+        .collect::<AppResult<Vec<_>>>()?;
+    Ok(Category {
+        code: r.code.clone(),
+        name: r.name.clone(),
+        group_code: r.parent_code.clone().unwrap_or_default(),
+        group_name: String::new(),
+        department: r.department_code.clone().unwrap_or_default(),
+        priority: r
+            .priority
+            .as_deref()
+            .and_then(Priority::parse)
+            .unwrap_or(Priority::Normal),
+        sources,
+        photo_required: r.photo_required != 0,
+        duplicate_radius_m: r.duplicate_radius_m.max(0) as u32,
+        limits,
+        auto_escalate: r.auto_escalate != 0,
+    })
+}
+
+/// The category `code` with the limits in force at `area` (the most specific override on
+/// the area's chain, else the default). Groups and unknown codes are `unknown_category`.
+pub async fn resolve(c: &mut AnyConnection, code: &str, area: &AreaCode) -> AppResult<Resolved> {
+    let row = store::category(c, code)
+        .await?
+        .filter(|r| r.parent_code.is_some())
+        .ok_or(AppError::UnknownCategory)?;
+    let areas = chain(area);
+    let overrides = store::overrides(c, &areas, Some(code)).await?;
+    let best = areas
+        .iter()
+        .find_map(|a| overrides.iter().find(|(oa, _, _)| oa == a));
+    Ok(Resolved {
+        category: to_core(&row, best.map(|(_, _, l)| l.as_str()))?,
+        limits_from: best.map(|(a, _, _)| a.clone()),
+    })
+}
+
+/// The admission list in force for grid workers at `area`.
+pub async fn admission_list(
+    c: &mut AnyConnection,
+    area: &AreaCode,
+) -> AppResult<Vec<AdmissionItem>> {
+    let rows = store::categories(c).await?;
+    let approved = store::admitted(c, &chain(area)).await?;
+    let mut out = Vec::new();
+    for r in rows.iter().filter(|r| r.parent_code.is_some()) {
+        let default = r
+            .sources
+            .as_deref()
+            .is_some_and(|s| s.split(',').any(|x| x == Source::GridWorker.as_str()));
+        let added = approved.iter().find(|(c, _)| *c == r.code);
+        if default || added.is_some() {
+            out.push(AdmissionItem {
+                code: r.code.clone(),
+                name: r.name.clone(),
+                group_code: r.parent_code.clone().unwrap_or_default(),
+                origin: if default { "default" } else { "approved" }.into(),
+                area_code: if default {
+                    None
+                } else {
+                    added.map(|a| a.1.clone())
+                },
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Whether grid workers at `area` may report `category`.
+pub async fn is_admitted(
+    c: &mut AnyConnection,
+    cat: &Category,
+    area: &AreaCode,
+) -> AppResult<bool> {
+    if cat.sources.contains(&Source::GridWorker) {
+        return Ok(true);
+    }
+    let approved = store::admitted(c, &chain(area)).await?;
+    Ok(approved.iter().any(|(code, _)| *code == cat.code))
+}
+
+/// Departments a centre at `area` can dispatch to: those of its own area and of the areas
+/// above it, nearest first.
+pub async fn departments_for(
+    c: &mut AnyConnection,
+    area: &AreaCode,
+) -> AppResult<Vec<DepartmentView>> {
+    Ok(store::departments_in(c, &chain(area)).await?)
+}

@@ -1,0 +1,1081 @@
+//! HTTP handlers of the events domain: intake, moves, reading, photos and indicators.
+
+use super::flow::{self, Actor, Input, Target};
+use super::model::*;
+use super::store::{self, Where};
+use crate::audit::{self, Audit};
+use crate::auth::{CurrentUser, Perm, Role};
+use crate::catalog;
+use crate::db::{Backend, fmt_time, new_id, prefix_range};
+use crate::error::{AppError, AppResult, ErrorBody, Json, Path, Query};
+use crate::files::{self, StoredPhoto, Submission};
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, NaiveDate, Utc};
+use civgrid_core::calendar::cst;
+use civgrid_core::catalog::Source;
+use civgrid_core::event::{Move, State as EvState};
+use civgrid_core::geo::{metres_to_degrees, point_distance_m};
+use civgrid_core::indicators::{Counts, Evaluation, Rates};
+use civgrid_core::locate::Found;
+use civgrid_core::{AreaCode, Level};
+use serde_json::json;
+use std::collections::HashMap;
+
+/// Hours back that duplicates are looked for.
+const DUPLICATE_HOURS: i64 = 72;
+
+fn parse_area(s: &str) -> AppResult<AreaCode> {
+    AreaCode::parse(s).map_err(|_| AppError::InvalidAreaCode)
+}
+
+/// `138****5678`; names keep their first character.
+pub fn mask_phone(p: &str) -> String {
+    let chars: Vec<char> = p.chars().collect();
+    if chars.len() < 7 {
+        return "*".repeat(chars.len());
+    }
+    let tail: String = chars[chars.len() - 4..].iter().collect();
+    let head: String = chars[..3].iter().collect();
+    format!("{head}****{tail}")
+}
+
+fn mask_name(n: &str) -> String {
+    let mut it = n.chars();
+    match it.next() {
+        Some(first) => format!("{first}{}", "*".repeat(it.count().max(1))),
+        None => String::new(),
+    }
+}
+
+pub fn summary(e: &EventRow, category_name: &str) -> EventSummary {
+    let state = EvState::parse(&e.state);
+    EventSummary {
+        id: e.id.clone(),
+        case_no: e.case_no.clone(),
+        category: e.category_code.clone(),
+        category_name: category_name.to_owned(),
+        grid_code: e.area_code.clone(),
+        centre_area: e.centre_area.clone(),
+        state: e.state.clone(),
+        state_label: state.map(|s| s.label()).unwrap_or("").into(),
+        source: e.source.clone(),
+        priority: e.priority.clone(),
+        description: e.description.clone(),
+        address: e.address.clone(),
+        lon: e.lon,
+        lat: e.lat,
+        assignee_kind: e.assignee_kind.clone(),
+        assignee: e.assignee.clone(),
+        reporter_name: e.reporter_name.clone(),
+        reported_at: e.reported_at.clone(),
+        closed_at: e.closed_at.clone(),
+        light: e.light.clone(),
+        deadline: e.deadline_at.clone(),
+        version: e.version,
+    }
+}
+
+/// Category names by code (one small query; the catalog has ~60 rows).
+async fn category_names(state: &AppState) -> AppResult<HashMap<String, String>> {
+    let mut c = state.db.pool.acquire().await?;
+    Ok(catalog::store::categories(&mut c)
+        .await?
+        .into_iter()
+        .map(|r| (r.code, r.name))
+        .collect())
+}
+
+/// The source a caller reports as.
+fn source_of(user: &CurrentUser, asked: Option<&str>) -> AppResult<Source> {
+    if let Some(s) = user.api_source {
+        return Ok(s);
+    }
+    let mut allowed = Vec::new();
+    for r in &user.roles {
+        match r {
+            Role::GridWorker | Role::GridChief | Role::GridInstructor => {
+                allowed.push(Source::GridWorker)
+            }
+            Role::Citizen => allowed.push(Source::Citizen),
+            Role::CentreOperator => allowed.extend([Source::Hotline, Source::Leader]),
+            Role::DeptLiaison => allowed.push(Source::Department),
+            Role::Leader => allowed.push(Source::Leader),
+            _ => {}
+        }
+    }
+    match asked {
+        None => allowed.first().copied().ok_or(AppError::Forbidden),
+        Some(s) => {
+            let s = Source::parse(s).ok_or_else(|| AppError::validation("source", "来源不正确"))?;
+            if allowed.contains(&s) {
+                Ok(s)
+            } else {
+                Err(AppError::validation(
+                    "source",
+                    format!("您的角色不能以“{}”来源上报", s.label()),
+                ))
+            }
+        }
+    }
+}
+
+/// The area a caller may report in: their city (or their own area when above a city).
+fn report_scope(user: &CurrentUser) -> AreaCode {
+    let mut a = user.area.clone();
+    while a.level() > Level::City {
+        match a.parent() {
+            Some(p) => a = p,
+            None => break,
+        }
+    }
+    a
+}
+
+fn text(v: Option<&str>, field: &'static str, max: usize, what: &str) -> AppResult<Option<String>> {
+    match v.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) if s.chars().count() > max => Err(AppError::validation(
+            field,
+            format!("{what}不能超过 {max} 字"),
+        )),
+        Some(s) => Ok(Some(s.to_owned())),
+    }
+}
+
+/// Where a report lies: (grid code, lon, lat).
+async fn place(
+    state: &AppState,
+    user: &CurrentUser,
+    b: &NewEvent,
+    photos: &[StoredPhoto],
+) -> AppResult<(String, Option<f64>, Option<f64>)> {
+    let (mut lon, mut lat) = (b.lon, b.lat);
+    if lon.is_none()
+        && lat.is_none()
+        && let Some(p) = photos.iter().find(|p| p.lon.is_some())
+    {
+        (lon, lat) = (p.lon, p.lat);
+    }
+    if lon.is_some() != lat.is_some() {
+        return Err(AppError::validation("lat", "经度和纬度须同时填写"));
+    }
+    if let Some(x) = lon
+        && !(x.is_finite() && (-180.0..=180.0).contains(&x))
+    {
+        return Err(AppError::validation("lon", "经度须在 -180 到 180 之间"));
+    }
+    if let Some(y) = lat
+        && !(y.is_finite() && (-90.0..=90.0).contains(&y))
+    {
+        return Err(AppError::validation("lat", "纬度须在 -90 到 90 之间"));
+    }
+    let scope = report_scope(user);
+    if let Some(g) = &b.grid_code {
+        let code = parse_area(g)?;
+        if code.level() != Level::Grid {
+            return Err(AppError::validation("grid_code", "请填写网格编码"));
+        }
+        // A grid worker may pick their own grid; others report by position.
+        if !(user
+            .roles
+            .iter()
+            .any(|r| matches!(r, Role::GridWorker | Role::GridChief))
+            && user.area.contains(&code))
+        {
+            return Err(AppError::validation("grid_code", "只能选择本人负责的网格"));
+        }
+        if crate::areas::store::get_grid(&state.db.pool, g)
+            .await?
+            .is_none()
+        {
+            return Err(AppError::GridNotFound);
+        }
+        return Ok((g.clone(), lon, lat));
+    }
+    let (Some(x), Some(y)) = (lon, lat) else {
+        return Err(AppError::validation(
+            "lon",
+            "请提供事发位置（经纬度）或所在网格",
+        ));
+    };
+    let found = {
+        let idx = state.grids.read().unwrap_or_else(|e| e.into_inner());
+        match idx.find([x, y], 50_000.0) {
+            Found::Inside(k) => Ok(k.clone()),
+            Found::Nearest(k, d) => Err(Some((k.clone(), d))),
+            Found::Nothing => Err(None),
+        }
+    };
+    match found {
+        Ok(grid) if AreaCode::parse(&grid).is_ok_and(|g| scope.contains(&g)) => {
+            Ok((grid, lon, lat))
+        }
+        Ok(_) => Err(AppError::LocationOutside { nearest: None }),
+        Err(near) => {
+            let nearest = match near {
+                Some((code, d)) => crate::areas::store::get_grid(&state.db.pool, &code)
+                    .await?
+                    .map(|g| (code, g.name, d)),
+                None => None,
+            };
+            Err(AppError::LocationOutside { nearest })
+        }
+    }
+}
+
+async fn duplicates_of(
+    c: &mut sqlx::AnyConnection,
+    category: &str,
+    radius_m: u32,
+    lon: Option<f64>,
+    lat: Option<f64>,
+    now: DateTime<Utc>,
+    except: &str,
+) -> AppResult<Vec<DuplicateCandidate>> {
+    let (Some(x), Some(y)) = (lon, lat) else {
+        return Ok(vec![]);
+    };
+    if radius_m == 0 {
+        return Ok(vec![]);
+    }
+    let (dx, dy) = metres_to_degrees(radius_m as f64, y);
+    let since = fmt_time(now - chrono::Duration::hours(DUPLICATE_HOURS));
+    let rows = store::nearby_open(c, category, &since, [x - dx, y - dy, x + dx, y + dy]).await?;
+    let mut out: Vec<DuplicateCandidate> = rows
+        .into_iter()
+        .filter(|e| e.id != except)
+        .filter_map(|e| {
+            let d = point_distance_m([x, y], [e.lon?, e.lat?]);
+            (d <= radius_m as f64).then(|| DuplicateCandidate {
+                id: e.id,
+                case_no: e.case_no,
+                state: e.state,
+                description: e.description,
+                reported_at: e.reported_at,
+                distance_m: d.round(),
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| a.distance_m.total_cmp(&b.distance_m));
+    Ok(out)
+}
+
+/// Reports an event (网格员、群众、12345 热线、部门、领导，或持接口密钥的外部系统).
+#[utoipa::path(post, path = "/api/events", tag = "events",
+    request_body(content((NewEvent = "application/json"), (MultipartForm = "multipart/form-data"))),
+    responses((status = 201, body = Reported), (status = 200, description = "重复提交，返回首次创建的事件", body = Reported),
+        (status = 403, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn report(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    sub: Submission<NewEvent>,
+) -> AppResult<(StatusCode, Json<Reported>)> {
+    user.require_perm(Perm::ReportEvent)?;
+    let b = sub.data;
+    let source = source_of(&user, b.source.as_deref())?;
+    let description = text(Some(&b.description), "description", 2000, "事件描述")?
+        .ok_or_else(|| AppError::validation("description", "请填写事件描述"))?;
+    let address = text(b.address.as_deref(), "address", 200, "地址")?;
+    let contact_name = text(b.contact_name.as_deref(), "contact_name", 50, "联系人")?;
+    let contact_phone = text(b.contact_phone.as_deref(), "contact_phone", 20, "联系电话")?;
+    if let Some(p) = &contact_phone
+        && !(p.len() >= 7 && p.chars().all(|c| c.is_ascii_digit() || c == '-'))
+    {
+        return Err(AppError::validation("contact_phone", "联系电话格式不正确"));
+    }
+    let key = text(
+        b.idempotency_key.as_deref(),
+        "idempotency_key",
+        100,
+        "幂等键",
+    )?;
+    let names = category_names(&state).await?;
+    if let Some(k) = &key {
+        let mut c = state.db.pool.acquire().await?;
+        if let Some(e) = store::by_idempotency_key(&mut c, &user.id, k).await? {
+            return Ok((StatusCode::OK, Json(replay(&e, &names))));
+        }
+    }
+    let photos = files::store_all(&state, sub.photos).await?;
+    let (grid, lon, lat) = place(&state, &user, &b, &photos).await?;
+    let grid_code = parse_area(&grid)?;
+    let township = grid_code
+        .ancestors()
+        .into_iter()
+        .find(|a| a.level() == Level::Township)
+        .ok_or(AppError::InvalidAreaCode)?;
+    let now = state.clock.now();
+    let cal = state.calendar();
+    let city = &grid[..4];
+    let day = now.with_timezone(&cst()).format("%Y%m%d").to_string();
+    // PostgreSQL: the counter row is bumped outside the report's transaction so that
+    // concurrent reports do not queue on its lock (a failed report leaves a gap, never a
+    // duplicate). SQLite has one writer anyway.
+    let early_seq = if state.db.backend == Backend::Postgres {
+        let mut c = state.db.pool.acquire().await?;
+        Some(store::next_case_seq(&mut c, city, &day).await?)
+    } else {
+        None
+    };
+    let mut tx = state.db.begin().await?;
+    let r = catalog::resolve(&mut tx, &b.category, &township).await?;
+    let cat = &r.category;
+    if !cat.sources.contains(&source) {
+        return Err(AppError::CategoryNotAdmitted(format!(
+            "“{}”不受理{}",
+            cat.name,
+            source.label()
+        )));
+    }
+    if source == Source::GridWorker && !catalog::is_admitted(&mut tx, cat, &user.area).await? {
+        return Err(AppError::CategoryNotAdmitted(format!(
+            "“{}”不在本级事项准入清单内",
+            cat.name
+        )));
+    }
+    if cat.photo_required && photos.is_empty() {
+        return Err(AppError::PhotoRequired);
+    }
+    let duplicates = duplicates_of(
+        &mut tx,
+        &cat.code,
+        cat.duplicate_radius_m,
+        lon,
+        lat,
+        now,
+        "",
+    )
+    .await?;
+    let seq = match early_seq {
+        Some(s) => s,
+        None => store::next_case_seq(&mut tx, city, &day).await?,
+    };
+    let at = fmt_time(now);
+    let mut ev = EventRow {
+        id: new_id(),
+        case_no: format!("{city}{day}{seq:05}"),
+        category_code: cat.code.clone(),
+        area_code: grid.clone(),
+        centre_area: township.as_str().into(),
+        assignee_kind: None,
+        assignee: None,
+        dept_id: None,
+        state: EvState::Reported.as_str().into(),
+        source: source.as_str().into(),
+        priority: cat.priority.as_str().into(),
+        description,
+        address,
+        lon,
+        lat,
+        reporter_id: user.id.clone(),
+        reporter_name: user.display_name.clone(),
+        reporter_role: if user.api_source.is_some() {
+            "api_key".into()
+        } else {
+            user.main_role()
+        },
+        contact_name,
+        contact_phone,
+        idempotency_key: key.clone(),
+        version: 1,
+        step: None,
+        step_started_at: None,
+        step_limit_min: None,
+        step_used_min: 0,
+        deadline_at: None,
+        light: None,
+        held_from: None,
+        resume_state: None,
+        handler_id: None,
+        reported_at: at.clone(),
+        accepted_at: None,
+        dispatched_at: None,
+        handled_at: None,
+        verified_at: None,
+        closed_at: None,
+        updated_at: at.clone(),
+        dispatch_late: 0,
+        handle_late: 0,
+        verify_late: 0,
+        rework_count: 0,
+        return_count: 0,
+        escalation_count: 0,
+        supervision_count: 0,
+        hold_minutes: 0,
+        work_minutes: None,
+        evaluation: None,
+        evaluation_comment: None,
+        merged_into: None,
+    };
+    flow::start_new(&mut ev, &cat.limits, &cal, now);
+    if let Err(e) = store::insert_event(&mut tx, &ev).await {
+        // Two retries of one offline submission raced: the other one won.
+        if crate::db::is_unique_violation(&e)
+            && let Some(k) = &key
+        {
+            drop(tx);
+            let mut c = state.db.pool.acquire().await?;
+            if let Some(e) = store::by_idempotency_key(&mut c, &user.id, k).await? {
+                return Ok((StatusCode::OK, Json(replay(&e, &names))));
+            }
+        }
+        return Err(e.into());
+    }
+    let mv = MoveRow {
+        id: new_id(),
+        event_id: ev.id.clone(),
+        seq: 1,
+        action: "report".into(),
+        from_state: None,
+        to_state: ev.state.clone(),
+        actor_id: Some(user.id.clone()),
+        actor_name: user.display_name.clone(),
+        actor_role: Some(ev.reporter_role.clone()),
+        at: at.clone(),
+        note: None,
+        detail: Some(
+            json!({"source": source.as_str(), "duplicates": duplicates.len()}).to_string(),
+        ),
+    };
+    store::insert_move(&mut tx, &mv).await?;
+    for p in &photos {
+        store::insert_photo(&mut tx, &mv.id, &ev.id, p).await?;
+    }
+    store::set_timers(&mut tx, &ev.id, &flow::timers(&ev, &cal)).await?;
+    audit::write(
+        &mut tx,
+        Audit::by(&user, "report_event", "event", &ev.id)
+            .area(&ev.area_code)
+            .detail(ev.case_no.clone()),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(Reported {
+            event: summary(&ev, names.get(&ev.category_code).map_or("", |s| s.as_str())),
+            replayed: false,
+            duplicates,
+        }),
+    ))
+}
+
+fn replay(e: &EventRow, names: &HashMap<String, String>) -> Reported {
+    Reported {
+        event: summary(e, names.get(&e.category_code).map_or("", |s| s.as_str())),
+        replayed: true,
+        duplicates: vec![],
+    }
+}
+
+async fn visible_event(
+    c: &mut sqlx::AnyConnection,
+    user: &CurrentUser,
+    id: &str,
+) -> AppResult<EventRow> {
+    user.require_perm(Perm::ViewEvents)?;
+    let ev = store::get(c, id).await?.ok_or(AppError::EventNotFound)?;
+    if !flow::visible(user, &ev) {
+        return Err(AppError::OutOfScope);
+    }
+    Ok(ev)
+}
+
+/// One event with its timeline, photos, supervisions, extensions, light and the moves the
+/// caller may make now.
+#[utoipa::path(get, path = "/api/events/{id}", tag = "events",
+    params(("id" = String, Path, description = "事件编号")),
+    responses((status = 200, body = EventDetail), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_event(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> AppResult<Json<EventDetail>> {
+    let names = category_names(&state).await?;
+    let mut c = state.db.pool.acquire().await?;
+    let ev = visible_event(&mut c, &user, &id).await?;
+    Ok(Json(detail(&state, &mut c, &user, ev, &names).await?))
+}
+
+async fn detail(
+    state: &AppState,
+    c: &mut sqlx::AnyConnection,
+    user: &CurrentUser,
+    ev: EventRow,
+    names: &HashMap<String, String>,
+) -> AppResult<EventDetail> {
+    let photos = store::photos(c, &ev.id).await?;
+    let timeline = store::moves(c, &ev.id)
+        .await?
+        .into_iter()
+        .map(|m| MoveView {
+            seq: m.seq,
+            action_label: Move::parse(&m.action)
+                .map(|x| x.label())
+                .unwrap_or(match m.action.as_str() {
+                    "report" => "上报",
+                    "merged_in" => "合并重复事件",
+                    "light" => "时限预警",
+                    _ => "",
+                })
+                .into(),
+            photos: photos
+                .iter()
+                .filter(|p| p.move_id == m.id)
+                .map(|p| PhotoView {
+                    sha256: p.sha256.clone(),
+                    mime: p.mime.clone(),
+                    width: p.width,
+                    height: p.height,
+                    lon: p.lon,
+                    lat: p.lat,
+                    url: format!("/api/files/{}", p.sha256),
+                })
+                .collect(),
+            action: m.action,
+            from_state: m.from_state,
+            to_state: m.to_state,
+            actor_name: m.actor_name,
+            actor_role: m.actor_role,
+            at: m.at,
+            note: m.note,
+            detail: m
+                .detail
+                .and_then(|d| serde_json::from_str(&d).ok())
+                .unwrap_or(json!({})),
+        })
+        .collect();
+    let supervisions = store::supervisions(c, &ev.id).await?;
+    let extensions = store::extensions(c, &ev.id).await?;
+    let cal = state.calendar();
+    let name = names.get(&ev.category_code).cloned().unwrap_or_default();
+    Ok(EventDetail {
+        group_code: ev.category_code.get(..2).unwrap_or("").into(),
+        reporter_role: ev.reporter_role.clone(),
+        contact_name: ev.contact_name.as_deref().map(mask_name),
+        contact_phone: ev.contact_phone.as_deref().map(mask_phone),
+        current: flow::light_view(&ev, &cal, state.clock.now()),
+        rework_count: ev.rework_count,
+        return_count: ev.return_count,
+        escalation_count: ev.escalation_count,
+        evaluation: ev.evaluation.clone(),
+        evaluation_comment: ev.evaluation_comment.clone(),
+        merged_into: ev.merged_into.clone(),
+        timeline,
+        supervisions,
+        extensions,
+        actions: flow::actions(user, &ev),
+        event: summary(&ev, &name),
+    })
+}
+
+/// Makes a move on an event (JSON, or multipart with photos for 自行处置 / 处置反馈 / 核查).
+#[utoipa::path(post, path = "/api/events/{id}/moves", tag = "events",
+    params(("id" = String, Path, description = "事件编号")),
+    request_body(content((MoveRequest = "application/json"), (MultipartForm = "multipart/form-data"))),
+    responses((status = 200, body = EventDetail), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn make_move(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    sub: Submission<MoveRequest>,
+) -> AppResult<Json<EventDetail>> {
+    let b = sub.data;
+    let m = Move::parse(&b.action).ok_or_else(|| AppError::validation("action", "未知的操作"))?;
+    let names = category_names(&state).await?;
+    let photos = files::store_all(&state, sub.photos).await?;
+    let now = state.clock.now();
+    let cal = state.calendar();
+    let mut tx = state.db.begin().await?;
+    let mut ev = visible_event(&mut tx, &user, &id).await?;
+    if let Some(v) = b.version
+        && v != ev.version
+    {
+        return Err(AppError::Conflict);
+    }
+    flow::may(&user, &ev, m)?;
+    let mut inp = Input {
+        note: b.note.clone(),
+        days: b.days,
+        extension_id: b.extension_id.clone(),
+        approve: b.approve,
+        reply_days: b.reply_days,
+        supervision_id: b.supervision_id.clone(),
+        photos,
+        ..Default::default()
+    };
+    if let Some(n) = &b.note
+        && n.chars().count() > 2000
+    {
+        return Err(AppError::validation("note", "说明不能超过 2000 字"));
+    }
+    match m {
+        Move::Dispatch => inp.target = Some(target(&mut tx, &ev, &b).await?),
+        Move::Evaluate => {
+            inp.evaluation = Some(
+                b.evaluation
+                    .as_deref()
+                    .and_then(Evaluation::parse)
+                    .ok_or_else(|| {
+                        AppError::validation(
+                            "evaluation",
+                            "评价只能是 satisfied、basically_satisfied 或 unsatisfied",
+                        )
+                    })?,
+            )
+        }
+        Move::Merge => {
+            let tid = b
+                .target_id
+                .as_deref()
+                .ok_or_else(|| AppError::validation("target_id", "请指明保留的事件"))?;
+            if tid == ev.id {
+                return Err(AppError::validation("target_id", "不能与自身合并"));
+            }
+            let t = store::get(&mut tx, tid)
+                .await?
+                .ok_or(AppError::EventNotFound)?;
+            if !flow::visible(&user, &t) {
+                return Err(AppError::OutOfScope);
+            }
+            if !EvState::parse(&t.state).is_some_and(|s| s.is_open()) {
+                return Err(AppError::MoveNotAllowed("只能合并到未办结的事件".into()));
+            }
+            if t.category_code != ev.category_code {
+                return Err(AppError::validation("target_id", "只能合并同一分类的事件"));
+            }
+            inp.merge_into = Some(t);
+        }
+        _ => {}
+    }
+    let mv = flow::perform(&mut tx, &cal, now, &mut ev, &Actor::of(&user), m, inp).await?;
+    audit::write(
+        &mut tx,
+        Audit::by(&user, "event_move", "event", &ev.id)
+            .area(&ev.area_code)
+            .detail(format!(
+                "{} {} → {}",
+                mv.action,
+                mv.from_state.clone().unwrap_or_default(),
+                mv.to_state
+            )),
+    )
+    .await?;
+    tx.commit().await?;
+    let mut c = state.db.pool.acquire().await?;
+    Ok(Json(detail(&state, &mut c, &user, ev, &names).await?))
+}
+
+/// Resolves and checks a dispatch target: a department at or above the centre, or a lower
+/// centre that holds the event.
+async fn target(c: &mut sqlx::AnyConnection, ev: &EventRow, b: &MoveRequest) -> AppResult<Target> {
+    let centre = parse_area(&ev.centre_area)?;
+    match (&b.department_id, &b.centre_area) {
+        (Some(d), None) => {
+            let dept = catalog::store::department(c, d)
+                .await?
+                .ok_or(AppError::DepartmentNotFound)?;
+            let da = parse_area(&dept.area_code)?;
+            if !da.contains(&centre) {
+                return Err(AppError::validation(
+                    "department_id",
+                    "只能派遣到本级或上级的职能部门",
+                ));
+            }
+            Ok(Target::Department {
+                id: dept.id,
+                name: dept.name,
+            })
+        }
+        (None, Some(a)) => {
+            let lower = parse_area(a)?;
+            let grid = parse_area(&ev.area_code)?;
+            if lower == centre
+                || !centre.contains(&lower)
+                || !lower.contains(&grid)
+                || lower.level() > Level::Township
+            {
+                return Err(AppError::validation(
+                    "centre_area",
+                    "只能派遣到事件所在的下级综治中心",
+                ));
+            }
+            let name = store::area_name(c, lower.as_str())
+                .await?
+                .ok_or(AppError::AreaNotFound)?;
+            Ok(Target::Centre {
+                area: lower.as_str().into(),
+                name,
+            })
+        }
+        _ => Err(AppError::validation(
+            "department_id",
+            "请选择一个职能部门或一个下级综治中心",
+        )),
+    }
+}
+
+/// Open events of the same category nearby reported in the last 72 hours.
+#[utoipa::path(get, path = "/api/events/{id}/duplicates", tag = "events",
+    params(("id" = String, Path, description = "事件编号")),
+    responses((status = 200, body = Vec<DuplicateCandidate>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn duplicates(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> AppResult<Json<Vec<DuplicateCandidate>>> {
+    let mut c = state.db.pool.acquire().await?;
+    let ev = visible_event(&mut c, &user, &id).await?;
+    let r = catalog::resolve(&mut c, &ev.category_code, &parse_area(&ev.centre_area)?).await?;
+    let at = flow::parse_time(&ev.reported_at).with_timezone(&Utc);
+    let mut d = duplicates_of(
+        &mut c,
+        &ev.category_code,
+        r.category.duplicate_radius_m,
+        ev.lon,
+        ev.lat,
+        at.max(state.clock.now()),
+        &ev.id,
+    )
+    .await?;
+    d.retain(|x| {
+        flow::parse_time(&x.reported_at).with_timezone(&Utc)
+            >= at - chrono::Duration::hours(DUPLICATE_HOURS)
+    });
+    Ok(Json(d))
+}
+
+fn day_start(s: &str, field: &'static str) -> AppResult<DateTime<Utc>> {
+    let d = NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| AppError::validation(field, "日期格式应为 YYYY-MM-DD"))?;
+    Ok(d.and_hms_opt(0, 0, 0)
+        .expect("midnight")
+        .and_local_timezone(cst())
+        .single()
+        .expect("fixed offset")
+        .with_timezone(&Utc))
+}
+
+/// The WHERE clause of a caller's view of events: scope first, then filters.
+fn scoped(user: &CurrentUser, q: &EventQuery) -> AppResult<Where> {
+    let mut w = Where::default();
+    let citizen_only = user.has_role(Role::Citizen) && user.roles.len() == 1;
+    if user.api_source.is_some() || citizen_only {
+        w.push("reporter_id = ?", &[&user.id]);
+    } else if user.has_role(Role::DeptLiaison) && user.roles.len() == 1 {
+        let d = user.department_id.clone().unwrap_or_default();
+        w.push("(dept_id = ? OR assignee = ?)", &[&d, &d]);
+    } else {
+        user.require_perm(Perm::ViewEvents)?;
+    }
+    let area = match &q.area {
+        Some(a) => {
+            let a = parse_area(a)?;
+            user.require_scope(&a)?;
+            a
+        }
+        None => user.area.clone(),
+    };
+    if !(user.api_source.is_some()
+        || citizen_only
+        || user.has_role(Role::DeptLiaison) && user.roles.len() == 1)
+        || q.area.is_some()
+    {
+        let (lo, hi) = prefix_range(area.as_str());
+        w.push("area_code >= ? AND area_code < ?", &[&lo, &hi]);
+    }
+    if let Some(s) = &q.state {
+        let states: Vec<&str> = s
+            .split(',')
+            .map(str::trim)
+            .filter(|x| !x.is_empty())
+            .collect();
+        if states.iter().any(|x| EvState::parse(x).is_none()) {
+            return Err(AppError::validation("state", "状态不正确"));
+        }
+        if !states.is_empty() {
+            let marks = vec!["?"; states.len()].join(", ");
+            w.push(&format!("state IN ({marks})"), &states);
+        }
+    }
+    if let Some(cat) = &q.category {
+        let (lo, hi) = prefix_range(cat);
+        w.push("category_code >= ? AND category_code < ?", &[&lo, &hi]);
+    }
+    if let Some(l) = &q.light {
+        if !["green", "yellow", "red"].contains(&l.as_str()) {
+            return Err(AppError::validation(
+                "light",
+                "预警灯只能是 green、yellow 或 red",
+            ));
+        }
+        w.push("light = ?", &[l]);
+    }
+    if let Some(s) = &q.source {
+        Source::parse(s).ok_or_else(|| AppError::validation("source", "来源不正确"))?;
+        w.push("source = ?", &[s]);
+    }
+    if let Some(f) = &q.from {
+        w.push("reported_at >= ?", &[&fmt_time(day_start(f, "from")?)]);
+    }
+    if let Some(t) = &q.to {
+        w.push(
+            "reported_at < ?",
+            &[&fmt_time(day_start(t, "to")? + chrono::Duration::days(1))],
+        );
+    }
+    if let Some(kw) = q.q.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
+        if kw.chars().count() > 50 {
+            return Err(AppError::validation("q", "关键词不能超过 50 字"));
+        }
+        let like = format!("%{}%", kw.replace(['%', '_'], ""));
+        w.push(
+            "(case_no = ? OR description LIKE ? OR address LIKE ?)",
+            &[kw, &like, &like],
+        );
+    }
+    if let Some(queue) = &q.queue {
+        let me = user.area.as_str();
+        let dept = user.department_id.clone().unwrap_or_default();
+        match queue.as_str() {
+            "to_accept" => w.push("state = 'reported' AND centre_area = ?", &[me]),
+            "to_dispatch" => w.push("state = 'accepted' AND centre_area = ?", &[me]),
+            "to_sign" => w.push("state = 'dispatched' AND (assignee = ? OR assignee = ?)", &[&dept, me]),
+            "handling" => w.push("state IN ('handling', 'on_hold') AND (assignee = ? OR assignee = ? OR centre_area = ?)", &[&dept, me, me]),
+            "to_verify" => w.push("state = 'verifying'", &[]),
+            "to_evaluate" => w.push("state = 'evaluating' AND centre_area = ?", &[me]),
+            "supervised" => w.push("id IN (SELECT event_id FROM supervisions WHERE by_id = ?)", &[&user.id]),
+            "overdue" => w.push("light = 'red' AND state NOT IN ('closed', 'voided', 'merged')", &[]),
+            "mine" => w.push("reporter_id = ?", &[&user.id]),
+            _ => return Err(AppError::validation("queue", "未知的工作队列")),
+        }
+    }
+    Ok(w)
+}
+
+/// Events in the caller's scope, newest first, with filters, work queues and paging.
+#[utoipa::path(get, path = "/api/events", tag = "events", params(EventQuery),
+    responses((status = 200, body = EventPage), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn list_events(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<EventQuery>,
+) -> AppResult<Json<EventPage>> {
+    let w = scoped(&user, &q)?;
+    let per_page = q.per_page.unwrap_or(20).clamp(1, 200);
+    let page = q.page.unwrap_or(1).clamp(1, 100_000);
+    let (total, rows) = store::list(&state.db.pool, &w, per_page, (page - 1) * per_page).await?;
+    let names = category_names(&state).await?;
+    Ok(Json(EventPage {
+        total,
+        page,
+        per_page,
+        items: rows
+            .iter()
+            .map(|e| summary(e, names.get(&e.category_code).map_or("", |s| s.as_str())))
+            .collect(),
+    }))
+}
+
+/// A photo (or its thumbnail) of an event the caller can see.
+#[utoipa::path(get, path = "/api/files/{sha256}", tag = "events", params(("sha256" = String, Path, description = "照片的 SHA-256"), FileQuery),
+    responses((status = 200, description = "图片", content_type = "image/*"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_file(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(sha): Path<String>,
+    Query(q): Query<FileQuery>,
+) -> AppResult<Response> {
+    let thumb = q.thumb.is_some();
+    let path = files::path(std::path::Path::new(&state.cfg.files_dir), &sha, thumb)
+        .ok_or(AppError::FileNotFound)?;
+    let mut c = state.db.pool.acquire().await?;
+    let evs = store::events_of_photo(&mut c, &sha).await?;
+    drop(c);
+    if evs.is_empty() {
+        return Err(AppError::FileNotFound);
+    }
+    if !evs.iter().any(|e| flow::visible(&user, e)) {
+        return Err(AppError::OutOfScope);
+    }
+    let bytes = tokio::fs::read(&path)
+        .await
+        .map_err(|_| AppError::FileNotFound)?;
+    let mime = if thumb {
+        "image/jpeg"
+    } else {
+        match image::guess_format(&bytes) {
+            Ok(image::ImageFormat::Png) => "image/png",
+            Ok(image::ImageFormat::WebP) => "image/webp",
+            _ => "image/jpeg",
+        }
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, mime),
+            (
+                header::CACHE_CONTROL,
+                "private, max-age=31536000, immutable",
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// Event indicators (DOMAIN.md §4) by area, department, category or group over a period.
+#[utoipa::path(get, path = "/api/stats/events", tag = "events", params(StatsQuery),
+    responses((status = 200, body = StatsView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn stats(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<StatsQuery>,
+) -> AppResult<Json<StatsView>> {
+    user.require_perm(Perm::ViewStats)?;
+    let area = match &q.area {
+        Some(a) => parse_area(a)?,
+        None => user.area.clone(),
+    };
+    user.require_scope(&area)?;
+    let today = state.clock.now().with_timezone(&cst()).date_naive();
+    let from = q
+        .from
+        .clone()
+        .unwrap_or_else(|| today.format("%Y-%m-01").to_string());
+    let to =
+        q.to.clone()
+            .unwrap_or_else(|| today.format("%Y-%m-%d").to_string());
+    let (lo_t, hi_t) = (
+        day_start(&from, "from")?,
+        day_start(&to, "to")? + chrono::Duration::days(1),
+    );
+    if hi_t <= lo_t {
+        return Err(AppError::validation("to", "结束日期不能早于开始日期"));
+    }
+    let mut w = Where::default();
+    let (lo, hi) = prefix_range(area.as_str());
+    w.push("area_code >= ? AND area_code < ?", &[&lo, &hi]);
+    w.push(
+        "reported_at >= ? AND reported_at < ?",
+        &[&fmt_time(lo_t), &fmt_time(hi_t)],
+    );
+    if let Some(d) = &q.department {
+        w.push("dept_id = ?", &[d]);
+    }
+    if let Some(cat) = &q.category {
+        let (lo, hi) = prefix_range(cat);
+        w.push("category_code >= ? AND category_code < ?", &[&lo, &hi]);
+    }
+    let by = q.by.clone().unwrap_or_else(|| "area".into());
+    let key = match by.as_str() {
+        "area" => match area.level().child() {
+            Some(child) => format!("substr(area_code, 1, {})", child.code_len()),
+            None => "area_code".into(),
+        },
+        "department" => "dept_id".into(),
+        "category" => "category_code".into(),
+        "group" => "substr(category_code, 1, 2)".into(),
+        "none" => "''".into(),
+        _ => {
+            return Err(AppError::validation(
+                "by",
+                "分组只能是 area、department、category、group 或 none",
+            ));
+        }
+    };
+    let groups = store::counts(&state.db.pool, &key, &w).await?;
+    let keys: Vec<String> = groups
+        .iter()
+        .map(|g| g.0.clone())
+        .filter(|k| !k.is_empty())
+        .collect();
+    let names: HashMap<String, String> = match by.as_str() {
+        "area" if area.level() == Level::Village => {
+            store::names(&state.db.pool, "grids", &keys).await?
+        }
+        "area" => store::names(&state.db.pool, "areas", &keys).await?,
+        "department" => store::names(&state.db.pool, "departments", &keys).await?,
+        "category" | "group" => category_names(&state)
+            .await?
+            .into_iter()
+            .collect::<Vec<_>>(),
+        _ => vec![],
+    }
+    .into_iter()
+    .collect();
+    let mut total = Counts::default();
+    let mut rows: Vec<StatsRow> = groups
+        .into_iter()
+        .map(|(k, c)| {
+            total.add(&c);
+            StatsRow {
+                name: names.get(&k).cloned().unwrap_or_else(|| {
+                    if k.is_empty() {
+                        "未派遣".into()
+                    } else {
+                        k.clone()
+                    }
+                }),
+                key: k,
+                rates: Rates::of(&c),
+                counts: c,
+            }
+        })
+        .collect();
+    rows.sort_by(|a, b| a.key.cmp(&b.key));
+    if by == "none" {
+        rows.clear();
+    }
+    Ok(Json(StatsView {
+        area: area.as_str().into(),
+        from,
+        to,
+        by,
+        total: StatsRow {
+            key: area.as_str().into(),
+            name: String::new(),
+            rates: Rates::of(&total),
+            counts: total,
+        },
+        rows,
+    }))
+}
+
+/// Unmasked contact of a hotline report, for calling back (centres and the department
+/// handling it; the reason is audited).
+#[utoipa::path(get, path = "/api/events/{id}/contact", tag = "events",
+    params(("id" = String, Path, description = "事件编号"), ("reason" = String, Query, description = "查看原因")),
+    responses((status = 200, body = serde_json::Value), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn contact(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> AppResult<Json<serde_json::Value>> {
+    let reason = q
+        .get("reason")
+        .map(|r| r.trim())
+        .filter(|r| !r.is_empty() && r.chars().count() <= 200)
+        .ok_or_else(|| AppError::validation("reason", "请填写查看原因"))?
+        .to_owned();
+    let mut tx = state.db.begin().await?;
+    let ev = visible_event(&mut tx, &user, &id).await?;
+    if !(user.can(Perm::ProcessEvents) || user.can(Perm::HandleEvents)) {
+        return Err(AppError::Forbidden);
+    }
+    audit::write(
+        &mut tx,
+        Audit::by(&user, "view_contact", "event", &ev.id)
+            .area(&ev.area_code)
+            .detail(reason),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(
+        json!({"contact_name": ev.contact_name, "contact_phone": ev.contact_phone}),
+    ))
+}
