@@ -317,6 +317,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 area_code: area,
                 roles: roles.split(',').map(str::to_owned).collect(),
                 password,
+                department_id: None,
             };
             match create_account(&db, None, &req).await {
                 Ok(id) => println!("已创建账号 {}（{id}）", req.username),

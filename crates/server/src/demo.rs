@@ -19,10 +19,12 @@ const GRIDDED: &[(&str, [f64; 2])] = &[("371502", [115.86, 36.34]), ("371503", [
 
 /// A demo account: user name, name, role, where it sits (resolved at creation).
 pub struct DemoAccount {
-    pub username: &'static str,
-    pub display_name: &'static str,
+    pub username: String,
+    pub display_name: String,
     pub role: &'static str,
     pub area: String,
+    /// A liaison's department.
+    pub department: Option<String>,
 }
 
 /// Accounts for every role, at sensible levels of the demo city.
@@ -37,13 +39,14 @@ pub async fn accounts(db: &Db) -> anyhow::Result<Vec<DemoAccount>> {
         "SELECT MIN(code) FROM areas WHERE level = 'township' AND code LIKE '371503%'",
     )
     .await?;
-    let a = |username, display_name, role, area: &str| DemoAccount {
-        username,
-        display_name,
+    let a = |username: &str, display_name: &str, role, area: &str| DemoAccount {
+        username: username.into(),
+        display_name: display_name.into(),
         role,
         area: area.to_owned(),
+        department: None,
     };
-    Ok(vec![
+    let mut list = vec![
         a("admin", "系统管理员", "admin", "3715"),
         a("leader", "市委政法委领导", "leader", "3715"),
         a("city_centre", "市综治中心值班员", "centre_operator", "3715"),
@@ -65,7 +68,10 @@ pub async fn accounts(db: &Db) -> anyhow::Result<Vec<DemoAccount>> {
             "centre_operator",
             &other_township,
         ),
-        a("dept_liaison", "区城管局联络员", "dept_liaison", "371502"),
+        DemoAccount {
+            department: Some("371502-cgj".into()),
+            ..a("dept_liaison", "区城管局联络员", "dept_liaison", "371502")
+        },
         a("mediator", "街道人民调解员", "mediator", &township),
         a(
             "grid_instructor",
@@ -76,7 +82,124 @@ pub async fn accounts(db: &Db) -> anyhow::Result<Vec<DemoAccount>> {
         a("grid_chief", "社区网格长", "grid_chief", &village),
         a("grid_worker", "网格员张丽", "grid_worker", &first_grid),
         a("citizen", "群众王强", "citizen", &village),
-    ])
+    ];
+    // One liaison for every other department of 东昌府区.
+    for (code, name) in LIAISONS {
+        list.push(DemoAccount {
+            department: Some(format!("371502-{code}")),
+            ..a(&format!("liaison_{code}"), name, "dept_liaison", "371502")
+        });
+    }
+    Ok(list)
+}
+
+/// Liaisons of 东昌府区's departments besides 城管 (user name `liaison_<code>`).
+const LIAISONS: &[(&str, &str)] = &[
+    ("gaj", "区公安分局联络员"),
+    ("sfj", "区司法局联络员"),
+    ("yjj", "区应急管理局联络员"),
+    ("xfjy", "区消防救援大队联络员"),
+    ("sthj", "区生态环境分局联络员"),
+    ("scjg", "区市场监管局联络员"),
+    ("zjj", "区住建局联络员"),
+    ("mzj", "区民政局联络员"),
+    ("rsj", "区人社局联络员"),
+    ("wjj", "区卫健局联络员"),
+    ("slj", "区水利局联络员"),
+];
+
+/// Departments of the catalog for each gridded county (county-level ones) and each of its
+/// townships (the township-level ones).
+pub async fn seed_departments(db: &Db) -> anyhow::Result<usize> {
+    let catalog = civgrid_core::catalog::Catalog::parse(civgrid_core::catalog::DEFAULT)?;
+    let mut places_of = Vec::new();
+    for (county, _) in GRIDDED {
+        let county_name = store::get_area(&db.pool, county)
+            .await?
+            .map(|a| a.name)
+            .unwrap_or_default();
+        let townships = store::children(&db.pool, county).await?;
+        places_of.push((county, county_name, townships));
+    }
+    let mut tx = db.begin().await?;
+    let mut n = 0;
+    for (county, county_name, townships) in &places_of {
+        for d in &catalog.departments {
+            let places: Vec<(String, String)> = match d.level.as_str() {
+                "county" => vec![(county.to_string(), county_name.clone())],
+                "township" => townships
+                    .iter()
+                    .map(|t| (t.code.clone(), t.name.clone()))
+                    .collect(),
+                _ => vec![],
+            };
+            for (area, area_name) in places {
+                let name = if d.level == "township" {
+                    format!("{area_name}综治中心（自办）")
+                } else {
+                    format!("{area_name}{}", d.name)
+                };
+                let view = crate::catalog::model::DepartmentView {
+                    id: format!("{area}-{}", d.code),
+                    code: d.code.clone(),
+                    name,
+                    area_code: area,
+                    webhook_url: None,
+                };
+                if crate::catalog::store::insert_department(&mut tx, &view).await? {
+                    n += 1;
+                }
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(n)
+}
+
+const SURNAMES: &[&str] = &[
+    "王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "马", "朱", "胡", "郭",
+    "何", "林", "高", "罗",
+];
+const GIVEN: &[&str] = &[
+    "伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "洋", "艳", "勇", "军", "杰", "娟", "涛", "明",
+    "超", "秀英", "桂英", "建国", "海燕", "志强", "晓东", "雪梅",
+];
+
+/// A plausible Chinese name, the same for the same seed.
+pub fn name_for(seed: u64) -> String {
+    let s = SURNAMES[(seed % SURNAMES.len() as u64) as usize];
+    let g = GIVEN[((seed / 7) % GIVEN.len() as u64) as usize];
+    format!("{s}{g}")
+}
+
+/// A grid worker (user name `gw<grid code>`) for every grid that has none, sharing the demo
+/// password (hashed once).
+pub async fn seed_grid_workers(db: &Db, password: &str) -> anyhow::Result<usize> {
+    let hash = crate::auth::hash_password(password.to_owned()).await?;
+    let grids: Vec<(String,)> = sqlx::query_as(
+        "SELECT code FROM grids g WHERE NOT EXISTS
+             (SELECT 1 FROM grid_members m WHERE m.grid_code = g.code AND m.duty = 'worker')
+          ORDER BY code",
+    )
+    .fetch_all(&db.pool)
+    .await?;
+    let mut tx = db.begin().await?;
+    for (i, (code,)) in grids.iter().enumerate() {
+        let id = crate::db::new_id();
+        crate::accounts::store::insert_user(
+            &mut tx,
+            &id,
+            &format!("gw{code}"),
+            &format!("网格员{}", name_for(i as u64 * 31 + 7)),
+            code,
+            "grid_worker",
+            &hash,
+        )
+        .await?;
+        store::set_members(&mut tx, code, &[(id, "worker")]).await?;
+    }
+    tx.commit().await?;
+    Ok(grids.len())
 }
 
 async fn first_code(db: &Db, sql: &str) -> anyhow::Result<String> {
@@ -104,17 +227,19 @@ pub async fn seed(db: &Db, password: &str) -> anyhow::Result<Vec<DemoAccount>> {
     for (county, origin) in GRIDDED {
         seed_grids(db, county, *origin).await?;
     }
+    seed_departments(db).await?;
     let accounts = accounts(db).await?;
     for acc in &accounts {
         create_account(
             db,
             None,
             &CreateUser {
-                username: acc.username.into(),
-                display_name: acc.display_name.into(),
+                username: acc.username.clone(),
+                display_name: acc.display_name.clone(),
                 area_code: acc.area.clone(),
                 roles: vec![acc.role.into()],
                 password: password.into(),
+                department_id: acc.department.clone(),
             },
         )
         .await
@@ -140,6 +265,7 @@ pub async fn seed(db: &Db, password: &str) -> anyhow::Result<Vec<DemoAccount>> {
     let mut tx = db.begin().await?;
     store::set_members(&mut tx, &grid, &[(worker, "worker"), (chief, "chief")]).await?;
     tx.commit().await?;
+    seed_grid_workers(db, password).await?;
     Ok(accounts)
 }
 

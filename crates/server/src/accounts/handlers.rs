@@ -47,6 +47,7 @@ pub async fn user_view(state: &AppState, u: &UserRow) -> AppResult<UserView> {
             .collect(),
         status: u.status.clone(),
         locked_until: locked,
+        department_id: u.department_id.clone(),
     })
 }
 
@@ -322,6 +323,25 @@ pub async fn create_account(
     let roles = Role::parse_list(&req.roles.join(","))
         .ok_or_else(|| AppError::validation("roles", "角色无效，可选：grid_worker、grid_chief、grid_instructor、centre_operator、dept_liaison、leader、mediator、admin、citizen"))?;
     check_complexity(username, &req.password).map_err(|e| AppError::WeakPassword(e.to_string()))?;
+    if let Some(d) = &req.department_id {
+        if !roles.contains(&Role::DeptLiaison) {
+            return Err(AppError::validation(
+                "department_id",
+                "只有部门联络员需要所属部门",
+            ));
+        }
+        let mut c = db.pool.acquire().await?;
+        let dept = crate::catalog::store::department(&mut c, d)
+            .await?
+            .ok_or(AppError::DepartmentNotFound)?;
+        let da = AreaCode::parse(&dept.area_code).map_err(|_| AppError::InvalidAreaCode)?;
+        if !da.contains(&area) && !area.contains(&da) {
+            return Err(AppError::validation(
+                "department_id",
+                "部门须在账号所在区域内",
+            ));
+        }
+    }
     let hash = auth::hash_password(req.password.clone()).await?;
     let id = new_id();
     let mut tx = db.begin().await?;
@@ -342,6 +362,9 @@ pub async fn create_account(
             e.into()
         }
     })?;
+    if req.department_id.is_some() {
+        store::set_department(&mut tx, &id, req.department_id.as_deref()).await?;
+    }
     let a = match actor {
         Some(u) => Audit::by(u, "create_user", "user", &id),
         None => Audit {

@@ -15,6 +15,7 @@ pub struct UserRow {
     pub failed_count: i64,
     pub first_failed_at: Option<String>,
     pub locked_until: Option<String>,
+    pub department_id: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -52,6 +53,8 @@ pub struct UserView {
     pub status: String,
     /// Set while the account is locked after failed logins.
     pub locked_until: Option<String>,
+    /// The department a liaison works for (`371502-gaj`).
+    pub department_id: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -68,4 +71,7 @@ pub struct CreateUser {
     /// Role codes, e.g. ["grid_worker"].
     pub roles: Vec<String>,
     pub password: String,
+    /// For department liaisons: their department (`371502-gaj`).
+    #[serde(default)]
+    pub department_id: Option<String>,
 }

@@ -4,7 +4,7 @@ use super::model::UserRow;
 use crate::db::{Tx, now, prefix_range};
 use sqlx::AnyPool;
 
-const USER_COLS: &str = "id, username, display_name, area_code, roles, password_hash, status, failed_count, first_failed_at, locked_until";
+const USER_COLS: &str = "id, username, display_name, area_code, roles, password_hash, status, failed_count, first_failed_at, locked_until, department_id";
 
 pub async fn get_user(pool: &AnyPool, id: &str) -> Result<Option<UserRow>, sqlx::Error> {
     sqlx::query_as(&format!("SELECT {USER_COLS} FROM users WHERE id = $1"))
@@ -136,6 +136,15 @@ pub async fn delete_other_sessions(
     sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
         .bind(user_id)
         .bind(keep)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_department(tx: &mut Tx, id: &str, dept: Option<&str>) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET department_id = $2 WHERE id = $1")
+        .bind(id)
+        .bind(dept)
         .execute(&mut **tx)
         .await?;
     Ok(())

@@ -390,13 +390,13 @@ pub async fn create_department(
     if name.is_empty() || name.chars().count() > 50 {
         return Err(AppError::validation("name", "部门名称须为 1–50 个字"));
     }
-    let mut tx = state.db.begin().await?;
     if crate::areas::store::get_area(&state.db.pool, area.as_str())
         .await?
         .is_none()
     {
         return Err(AppError::AreaNotFound);
     }
+    let mut tx = state.db.begin().await?;
     let d = DepartmentView {
         id: format!("{}-{}", area.as_str(), body.code),
         code: body.code.clone(),

@@ -685,7 +685,9 @@ pub async fn perform(
             end_step(ev, cal, now);
             ev.merged_into = Some(target.id.clone());
             detail = json!({"merged_into": target.id, "target_case_no": target.case_no});
-            for r in [&ev.reporter_id, &target.reporter_id] {
+            let mut reporters = vec![&ev.reporter_id, &target.reporter_id];
+            reporters.dedup();
+            for r in reporters {
                 notices.push(Notice {
                     to: Recipients::User(r.clone()),
                     kind: "merged",

@@ -323,17 +323,20 @@ pub async fn report(
     let mut tx = state.db.begin().await?;
     let r = catalog::resolve(&mut tx, &b.category, &township).await?;
     let cat = &r.category;
-    if !cat.sources.contains(&source) {
+    // Grid workers report what the admission list allows (the catalog's default plus
+    // additions approved for their area); other sources what the catalog allows them.
+    if source == Source::GridWorker {
+        if !catalog::is_admitted(&mut tx, cat, &user.area).await? {
+            return Err(AppError::CategoryNotAdmitted(format!(
+                "“{}”不在本级事项准入清单内",
+                cat.name
+            )));
+        }
+    } else if !cat.sources.contains(&source) {
         return Err(AppError::CategoryNotAdmitted(format!(
             "“{}”不受理{}",
             cat.name,
             source.label()
-        )));
-    }
-    if source == Source::GridWorker && !catalog::is_admitted(&mut tx, cat, &user.area).await? {
-        return Err(AppError::CategoryNotAdmitted(format!(
-            "“{}”不在本级事项准入清单内",
-            cat.name
         )));
     }
     if cat.photo_required && photos.is_empty() {
@@ -598,6 +601,10 @@ pub async fn make_move(
         return Err(AppError::Conflict);
     }
     flow::may(&user, &ev, m)?;
+    // The state first: a move the loop does not allow is refused before its details.
+    let from = EvState::parse(&ev.state).ok_or(AppError::EventNotFound)?;
+    civgrid_core::event::next(from, m, ev.resume_state.as_deref().and_then(EvState::parse))
+        .map_err(|e| AppError::MoveNotAllowed(e.to_string()))?;
     let mut inp = Input {
         note: b.note.clone(),
         days: b.days,

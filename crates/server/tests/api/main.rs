@@ -5,6 +5,7 @@ mod support;
 mod areas;
 mod audit;
 mod auth;
+mod events;
 mod grids;
 mod health;
 mod import;

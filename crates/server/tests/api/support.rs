@@ -36,6 +36,8 @@ macro_rules! both {
 pub struct TestApp {
     pub base: String,
     pub db: Db,
+    /// The running server's state (its clock can be set).
+    pub state: AppState,
     /// The database URL, for running the `civgrid` binary against the same database.
     pub url: String,
     _tmp: tempfile::TempDir,
@@ -114,16 +116,18 @@ pub async fn spawn_with(backend: Backend, mut cfg: Config) -> TestApp {
     start(db, url, tmp, cfg).await
 }
 
-async fn start(db: Db, url: String, tmp: tempfile::TempDir, cfg: Config) -> TestApp {
+async fn start(db: Db, url: String, tmp: tempfile::TempDir, mut cfg: Config) -> TestApp {
+    cfg.files_dir = tmp.path().join("files").display().to_string();
     let state = AppState::new(db.clone(), cfg).await.expect("state");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(civgrid_server::app::serve(state, listener));
+    tokio::spawn(civgrid_server::app::serve(state.clone(), listener));
     TestApp {
         base,
         db,
+        state,
         url,
         _tmp: tmp,
     }
@@ -155,6 +159,7 @@ impl TestApp {
                 area_code: area.into(),
                 roles: vec![role.into()],
                 password: PW.into(),
+                department_id: None,
             },
         )
         .await
@@ -246,9 +251,95 @@ impl Api {
     pub async fn put(&self, path: &str, body: Value) -> (StatusCode, Value) {
         Self::send(self.req(reqwest::Method::PUT, path).json(&body)).await
     }
+
+    /// `multipart/form-data`: `data` as JSON and each photo as a `photo` part.
+    pub async fn post_form(
+        &self,
+        path: &str,
+        data: Value,
+        photos: &[Vec<u8>],
+    ) -> (StatusCode, Value) {
+        let mut form = reqwest::multipart::Form::new().text("data", data.to_string());
+        for (i, p) in photos.iter().enumerate() {
+            form = form.part(
+                "photo",
+                reqwest::multipart::Part::bytes(p.clone()).file_name(format!("p{i}.jpg")),
+            );
+        }
+        Self::send(self.req(reqwest::Method::POST, path).multipart(form)).await
+    }
+
+    /// Raw bytes of a GET (status, content type, body).
+    pub async fn get_bytes(&self, path: &str) -> (StatusCode, String, Vec<u8>) {
+        let res = self
+            .req(reqwest::Method::GET, path)
+            .send()
+            .await
+            .expect("request");
+        let s = res.status();
+        let ct = res
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        (s, ct, res.bytes().await.unwrap_or_default().to_vec())
+    }
 }
 
 /// A closed square ring as GeoJSON.
 pub fn square(x: f64, y: f64, s: f64) -> Value {
     json!({"type": "Polygon", "coordinates": [[[x, y], [x + s, y], [x + s, y + s], [x, y + s], [x, y]]]})
+}
+
+/// A small JPEG photo (different content for different seeds).
+pub fn jpeg(seed: u8) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([x as u8 ^ seed, y as u8, seed]));
+    let mut out = Vec::new();
+    img.write_to(
+        &mut std::io::Cursor::new(&mut out),
+        image::ImageFormat::Jpeg,
+    )
+    .expect("encode");
+    out
+}
+
+/// Sets the server's clock (China time, e.g. "2026-12-01T09:00:00+08:00").
+pub fn set_clock(app: &TestApp, t: &str) {
+    let t = chrono::DateTime::parse_from_rfc3339(t).expect("time");
+    app.state.clock.set(Some(t.with_timezone(&chrono::Utc)));
+}
+
+/// A point inside a grid, found by probing its bounding box with the locate API.
+pub async fn point_in(api: &Api, grid: &str) -> (f64, f64) {
+    let (s, g) = api.get(&format!("/api/grids/{grid}")).await;
+    assert_eq!(s, StatusCode::OK, "{g}");
+    let ring = g["boundary"]["coordinates"][0]
+        .as_array()
+        .cloned()
+        .or_else(|| g["geometry"]["coordinates"][0].as_array().cloned())
+        .unwrap_or_else(|| panic!("grid geometry: {g}"));
+    let xs: Vec<f64> = ring.iter().map(|p| p[0].as_f64().unwrap()).collect();
+    let ys: Vec<f64> = ring.iter().map(|p| p[1].as_f64().unwrap()).collect();
+    let (x0, x1) = (
+        xs.iter().cloned().fold(f64::MAX, f64::min),
+        xs.iter().cloned().fold(f64::MIN, f64::max),
+    );
+    let (y0, y1) = (
+        ys.iter().cloned().fold(f64::MAX, f64::min),
+        ys.iter().cloned().fold(f64::MIN, f64::max),
+    );
+    for i in 1..8 {
+        for j in 1..8 {
+            let (x, y) = (
+                x0 + (x1 - x0) * i as f64 / 8.0,
+                y0 + (y1 - y0) * j as f64 / 8.0,
+            );
+            let (_, l) = api.get(&format!("/api/grids/locate?lon={x}&lat={y}")).await;
+            if l["match_type"] == "inside" && l["grid"]["code"] == grid {
+                return (x, y);
+            }
+        }
+    }
+    panic!("no point found inside {grid}");
 }
