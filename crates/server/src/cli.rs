@@ -35,6 +35,9 @@ enum Cmd {
         /// Password of every demo account.
         #[arg(long, default_value = crate::demo::DEFAULT_PASSWORD)]
         demo_password: String,
+        /// Events of history to generate (about six months) when the demo is created.
+        #[arg(long, default_value_t = 20_000)]
+        events: usize,
     },
     /// Apply database migrations.
     Migrate,
@@ -214,6 +217,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             data_dir,
             port,
             demo_password,
+            events,
         } => {
             civgrid_core::password::check_complexity("", &demo_password)
                 .map_err(|e| anyhow::anyhow!("--demo-password 不符合密码规则：{e}"))?;
@@ -224,7 +228,23 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let db = open(&cfg).await?;
             let accounts = if fresh {
                 eprintln!("正在创建演示数据库 {} …", path.display());
-                crate::demo::seed(&db, &demo_password).await?
+                let accounts = crate::demo::seed(&db, &demo_password).await?;
+                let t = std::time::Instant::now();
+                let h = crate::demo::history::seed(
+                    &db,
+                    &data_dir.join("files"),
+                    events,
+                    182,
+                    chrono::Utc::now(),
+                )
+                .await?;
+                eprintln!(
+                    "已生成近半年的事件 {} 件（流转 {} 次，{:.1} 秒）",
+                    h.events,
+                    h.moves,
+                    t.elapsed().as_secs_f64()
+                );
+                accounts
             } else {
                 crate::demo::accounts(&db).await?
             };
@@ -246,6 +266,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 );
             }
             let state = AppState::new(db, cfg).await?;
+            // Bring every light up to date before the first page is served.
+            let r = crate::events::jobs::tick(&state, chrono::Utc::now()).await?;
+            if r.timers > 0 {
+                eprintln!(
+                    "时限预警：黄灯 {}，红灯 {}，自动上报 {}",
+                    r.yellow, r.red, r.escalated
+                );
+            }
             crate::events::jobs::spawn(state.clone());
             crate::app::serve(state, listener).await?;
         }

@@ -813,7 +813,103 @@ async fn record_merge_in(
     Ok(())
 }
 
-/// Starts the first step of a new event and returns its timers.
-pub fn start_new(ev: &mut EventRow, limits: &Limits, cal: &WorkCalendar, now: DateTime<Utc>) {
-    start_step(ev, State::Reported, limits, cal, now);
+/// A new report (待受理) in `grid`, handled first by the centre at `centre`.
+pub fn new_event(
+    case_no: String,
+    cat: &civgrid_core::catalog::Category,
+    grid: &str,
+    centre: &str,
+    source: civgrid_core::catalog::Source,
+    reporter: &Actor,
+    now: DateTime<Utc>,
+) -> EventRow {
+    let at = fmt_time(now);
+    EventRow {
+        id: new_id(),
+        case_no,
+        category_code: cat.code.clone(),
+        area_code: grid.into(),
+        centre_area: centre.into(),
+        assignee_kind: None,
+        assignee: None,
+        dept_id: None,
+        state: State::Reported.as_str().into(),
+        source: source.as_str().into(),
+        priority: cat.priority.as_str().into(),
+        description: String::new(),
+        address: None,
+        lon: None,
+        lat: None,
+        reporter_id: reporter.id.clone().unwrap_or_default(),
+        reporter_name: reporter.name.clone(),
+        reporter_role: reporter.role.clone(),
+        contact_name: None,
+        contact_phone: None,
+        idempotency_key: None,
+        version: 1,
+        step: None,
+        step_started_at: None,
+        step_limit_min: None,
+        step_used_min: 0,
+        deadline_at: None,
+        light: None,
+        held_from: None,
+        resume_state: None,
+        handler_id: None,
+        reported_at: at.clone(),
+        accepted_at: None,
+        dispatched_at: None,
+        handled_at: None,
+        verified_at: None,
+        closed_at: None,
+        updated_at: at,
+        dispatch_late: 0,
+        handle_late: 0,
+        verify_late: 0,
+        rework_count: 0,
+        return_count: 0,
+        escalation_count: 0,
+        supervision_count: 0,
+        hold_minutes: 0,
+        work_minutes: None,
+        evaluation: None,
+        evaluation_comment: None,
+        merged_into: None,
+    }
+}
+
+/// Writes a new report: the event with its first timed step (受理), the `report` line of
+/// its timeline with the photos, and its timers.
+pub async fn insert_report(
+    c: &mut AnyConnection,
+    cal: &WorkCalendar,
+    ev: &mut EventRow,
+    reporter: &Actor,
+    cat: &civgrid_core::catalog::Category,
+    photos: &[StoredPhoto],
+    detail: Value,
+) -> AppResult<()> {
+    let now = parse_time(&ev.reported_at).with_timezone(&Utc);
+    start_step(ev, State::Reported, &cat.limits, cal, now);
+    store::insert_event(c, ev).await?;
+    let mv = MoveRow {
+        id: new_id(),
+        event_id: ev.id.clone(),
+        seq: 1,
+        action: "report".into(),
+        from_state: None,
+        to_state: ev.state.clone(),
+        actor_id: reporter.id.clone(),
+        actor_name: reporter.name.clone(),
+        actor_role: Some(reporter.role.clone()),
+        at: ev.reported_at.clone(),
+        note: None,
+        detail: Some(detail.to_string()),
+    };
+    store::insert_move(c, &mv).await?;
+    for p in photos {
+        store::insert_photo(c, &mv.id, &ev.id, p).await?;
+    }
+    store::set_timers(c, &ev.id, &timers(ev, cal)).await?;
+    Ok(())
 }

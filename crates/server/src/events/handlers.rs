@@ -6,7 +6,7 @@ use super::store::{self, Where};
 use crate::audit::{self, Audit};
 use crate::auth::{CurrentUser, Perm, Role};
 use crate::catalog;
-use crate::db::{Backend, fmt_time, new_id, prefix_range};
+use crate::db::{Backend, fmt_time, prefix_range};
 use crate::error::{AppError, AppResult, ErrorBody, Json, Path, Query};
 use crate::files::{self, StoredPhoto, Submission};
 use crate::state::AppState;
@@ -356,67 +356,36 @@ pub async fn report(
         Some(s) => s,
         None => store::next_case_seq(&mut tx, city, &day).await?,
     };
-    let at = fmt_time(now);
-    let mut ev = EventRow {
-        id: new_id(),
-        case_no: format!("{city}{day}{seq:05}"),
-        category_code: cat.code.clone(),
-        area_code: grid.clone(),
-        centre_area: township.as_str().into(),
-        assignee_kind: None,
-        assignee: None,
-        dept_id: None,
-        state: EvState::Reported.as_str().into(),
-        source: source.as_str().into(),
-        priority: cat.priority.as_str().into(),
-        description,
-        address,
-        lon,
-        lat,
-        reporter_id: user.id.clone(),
-        reporter_name: user.display_name.clone(),
-        reporter_role: if user.api_source.is_some() {
+    let reporter = Actor {
+        role: if user.api_source.is_some() {
             "api_key".into()
         } else {
             user.main_role()
         },
-        contact_name,
-        contact_phone,
-        idempotency_key: key.clone(),
-        version: 1,
-        step: None,
-        step_started_at: None,
-        step_limit_min: None,
-        step_used_min: 0,
-        deadline_at: None,
-        light: None,
-        held_from: None,
-        resume_state: None,
-        handler_id: None,
-        reported_at: at.clone(),
-        accepted_at: None,
-        dispatched_at: None,
-        handled_at: None,
-        verified_at: None,
-        closed_at: None,
-        updated_at: at.clone(),
-        dispatch_late: 0,
-        handle_late: 0,
-        verify_late: 0,
-        rework_count: 0,
-        return_count: 0,
-        escalation_count: 0,
-        supervision_count: 0,
-        hold_minutes: 0,
-        work_minutes: None,
-        evaluation: None,
-        evaluation_comment: None,
-        merged_into: None,
+        ..Actor::of(&user)
     };
-    flow::start_new(&mut ev, &cat.limits, &cal, now);
-    if let Err(e) = store::insert_event(&mut tx, &ev).await {
+    let mut ev = flow::new_event(
+        format!("{city}{day}{seq:05}"),
+        cat,
+        &grid,
+        township.as_str(),
+        source,
+        &reporter,
+        now,
+    );
+    ev.description = description;
+    ev.address = address;
+    ev.lon = lon;
+    ev.lat = lat;
+    ev.contact_name = contact_name;
+    ev.contact_phone = contact_phone;
+    ev.idempotency_key = key.clone();
+    let detail = json!({"source": source.as_str(), "duplicates": duplicates.len()});
+    if let Err(e) =
+        flow::insert_report(&mut tx, &cal, &mut ev, &reporter, cat, &photos, detail).await
+    {
         // Two retries of one offline submission raced: the other one won.
-        if crate::db::is_unique_violation(&e)
+        if matches!(&e, AppError::Db(d) if crate::db::is_unique_violation(d))
             && let Some(k) = &key
         {
             drop(tx);
@@ -425,29 +394,8 @@ pub async fn report(
                 return Ok((StatusCode::OK, Json(replay(&e, &names))));
             }
         }
-        return Err(e.into());
+        return Err(e);
     }
-    let mv = MoveRow {
-        id: new_id(),
-        event_id: ev.id.clone(),
-        seq: 1,
-        action: "report".into(),
-        from_state: None,
-        to_state: ev.state.clone(),
-        actor_id: Some(user.id.clone()),
-        actor_name: user.display_name.clone(),
-        actor_role: Some(ev.reporter_role.clone()),
-        at: at.clone(),
-        note: None,
-        detail: Some(
-            json!({"source": source.as_str(), "duplicates": duplicates.len()}).to_string(),
-        ),
-    };
-    store::insert_move(&mut tx, &mv).await?;
-    for p in &photos {
-        store::insert_photo(&mut tx, &mv.id, &ev.id, p).await?;
-    }
-    store::set_timers(&mut tx, &ev.id, &flow::timers(&ev, &cal)).await?;
     audit::write(
         &mut tx,
         Audit::by(&user, "report_event", "event", &ev.id)

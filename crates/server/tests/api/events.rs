@@ -1474,3 +1474,71 @@ async fn catalog_admin(b: Backend) {
     );
 }
 both!(catalog_admin);
+
+/// The demo's history is made by the real workflow: every closed event was verified and
+/// evaluated, and the indicators over it make sense.
+async fn demo_history(b: Backend) {
+    let app = TestApp::demo(b).await;
+    let now = chrono::DateTime::parse_from_rfc3339("2026-11-27T16:00:00+08:00")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let h = civgrid_server::demo::history::seed(
+        &app.db,
+        std::path::Path::new(&app.state.cfg.files_dir),
+        400,
+        60,
+        now,
+    )
+    .await
+    .expect("history");
+    assert!(h.events >= 400 && h.moves > 1500, "{h:?}");
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM events WHERE state = 'closed' AND (verified_at IS NULL OR evaluation IS NULL)").await, 0);
+    assert!(
+        app.scalar("SELECT COUNT(*) FROM events WHERE state = 'closed'")
+            .await
+            > 250
+    );
+    assert!(
+        app.scalar("SELECT COUNT(*) FROM events WHERE state NOT IN ('closed', 'voided', 'merged')")
+            .await
+            > 0,
+        "recent events are open"
+    );
+    assert!(
+        app.scalar("SELECT COUNT(*) FROM events WHERE return_count > 0")
+            .await
+            > 0
+    );
+    assert!(
+        app.scalar("SELECT COUNT(*) FROM events WHERE rework_count > 0")
+            .await
+            > 0
+    );
+    assert!(
+        app.scalar("SELECT COUNT(*) FROM events WHERE handle_late = 1")
+            .await
+            > 0
+    );
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM events e WHERE (SELECT COUNT(*) FROM event_moves m WHERE m.event_id = e.id) <> e.version").await,
+        0,
+        "one timeline row per version"
+    );
+    let leader = app.login("leader").await;
+    let (s, st) = leader
+        .get("/api/stats/events?area=3715&from=2026-09-01&to=2026-11-30")
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        st["total"]["counts"]["reported"].as_i64().unwrap(),
+        app.scalar("SELECT COUNT(*) FROM events").await
+    );
+    let closure = st["total"]["rates"]["closure_rate"].as_f64().unwrap();
+    assert!((50.0..=100.0).contains(&closure), "{st}");
+    let (_, l) = leader.get("/api/events?per_page=5").await;
+    assert_eq!(l["items"].as_array().unwrap().len(), 5);
+    let id = l["items"][0]["id"].as_str().unwrap();
+    let (s, _) = leader.get(&format!("/api/events/{id}")).await;
+    assert_eq!(s, StatusCode::OK);
+}
+both!(demo_history);

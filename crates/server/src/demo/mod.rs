@@ -11,6 +11,8 @@ use crate::db::{Db, now};
 use civgrid_core::AreaCode;
 use civgrid_core::synth::{Lattice, Rect, noise, treemap};
 
+pub mod history;
+
 pub const DEFAULT_PASSWORD: &str = "Civgrid@2026";
 
 /// Counties whose communities all get grids, with where their synthetic layout sits
