@@ -165,6 +165,45 @@ enum BenchCmd {
         #[arg(long, default_value_t = 3)]
         runs: usize,
     },
+    /// Event intake over HTTP with concurrent grid workers.
+    Intake {
+        /// PostgreSQL URL; without it, a temporary SQLite file.
+        #[arg(long)]
+        database_url: Option<String>,
+        #[arg(long, default_value_t = 64)]
+        clients: usize,
+        #[arg(long, default_value_t = 20_000)]
+        events: usize,
+        /// Attach one ~200 KB photo to each report.
+        #[arg(long)]
+        photo: bool,
+    },
+    /// Whole loops (report → close) over HTTP.
+    Loop {
+        #[arg(long)]
+        database_url: Option<String>,
+        #[arg(long, default_value_t = 16)]
+        clients: usize,
+        #[arg(long, default_value_t = 2_000)]
+        events: usize,
+    },
+    /// The deadline job over many open events.
+    Deadlines {
+        #[arg(long)]
+        database_url: Option<String>,
+        #[arg(long, default_value_t = 1_000_000)]
+        events: i64,
+        /// One event in this many has a timer that has fallen due.
+        #[arg(long, default_value_t = 1_000)]
+        due_every: i64,
+    },
+    /// A city-month of indicators.
+    Stats {
+        #[arg(long)]
+        database_url: Option<String>,
+        #[arg(long, default_value_t = 5_000_000)]
+        events: i64,
+    },
     /// Latency of a county's subtree listing over HTTP.
     Subtree {
         #[arg(long, default_value = "371502")]
@@ -419,6 +458,36 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 runs,
             } => {
                 crate::bench::import(&dir, database_url.as_deref(), runs.max(1)).await?;
+            }
+            BenchCmd::Intake {
+                database_url,
+                clients,
+                events,
+                photo,
+            } => {
+                crate::bench::events::intake(database_url.as_deref(), clients, events, photo)
+                    .await?;
+            }
+            BenchCmd::Loop {
+                database_url,
+                clients,
+                events,
+            } => {
+                crate::bench::events::full_loop(database_url.as_deref(), clients, events).await?;
+            }
+            BenchCmd::Deadlines {
+                database_url,
+                events,
+                due_every,
+            } => {
+                crate::bench::events::deadlines(database_url.as_deref(), events, due_every.max(1))
+                    .await?;
+            }
+            BenchCmd::Stats {
+                database_url,
+                events,
+            } => {
+                crate::bench::events::stats(database_url.as_deref(), events).await?;
             }
             BenchCmd::Subtree { county, requests } => {
                 crate::bench::subtree(&county, requests.max(10)).await?;

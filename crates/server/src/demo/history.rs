@@ -32,6 +32,41 @@ struct Grid {
     worker: Actor,
 }
 
+/// A grid with a point inside it and its grid worker.
+pub struct GridPoint {
+    pub code: String,
+    pub pt: (f64, f64),
+    pub worker_id: String,
+    pub worker_name: String,
+    pub worker_username: String,
+}
+
+/// Every grid that has a worker, with a point inside it (the centre of its box, checked).
+pub async fn grid_points(db: &Db) -> anyhow::Result<Vec<GridPoint>> {
+    let index = crate::areas::store::load_index(&db.pool).await?;
+    let rows: Vec<(String, String, String, String, f64, f64, f64, f64)> = sqlx::query_as(
+        "SELECT m.grid_code, u.id, u.display_name, u.username, b.min_lon, b.min_lat, b.max_lon, b.max_lat
+           FROM grid_members m JOIN users u ON u.id = m.user_id
+           JOIN grid_boundaries b ON b.grid_code = m.grid_code AND b.valid_to IS NULL
+          WHERE m.duty = 'worker' ORDER BY m.grid_code",
+    )
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(code, id, name, username, x0, y0, x1, y1)| {
+            let pt = ((x0 + x1) / 2.0, (y0 + y1) / 2.0);
+            (index.locate([pt.0, pt.1]) == Some(&code)).then_some(GridPoint {
+                code,
+                pt,
+                worker_id: id,
+                worker_name: name,
+                worker_username: username,
+            })
+        })
+        .collect())
+}
+
 const DESCRIPTIONS: &[&str] = &[
     "群众反映，请尽快处理",
     "巡查发现，现场已拍照",
@@ -55,7 +90,20 @@ pub async fn seed(
     let photo = crate::files::store(files_dir.to_path_buf(), scene(), usize::MAX)
         .await
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    let index = crate::areas::store::load_index(&db.pool).await?;
+    let grids: Vec<Grid> = grid_points(db)
+        .await?
+        .into_iter()
+        .map(|p| Grid {
+            worker: Actor {
+                id: Some(p.worker_id),
+                name: p.worker_name,
+                role: "grid_worker".into(),
+                area: p.code.clone(),
+            },
+            code: p.code,
+            pt: p.pt,
+        })
+        .collect();
     let mut conn = db.pool.acquire().await?;
     let rows: Vec<CategoryRow> = catalog::store::categories(&mut conn)
         .await?
@@ -66,21 +114,6 @@ pub async fn seed(
     for r in &rows {
         cats.push(catalog::to_core(r, None).map_err(|e| anyhow::anyhow!("{e:?}"))?);
     }
-    let members: Vec<(String, String, String)> = sqlx::query_as(
-        "SELECT m.grid_code, u.id, u.display_name FROM grid_members m JOIN users u ON u.id = m.user_id
-          WHERE m.duty = 'worker' ORDER BY m.grid_code",
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    let bounds: Vec<(String, f64, f64, f64, f64)> = sqlx::query_as(
-        "SELECT grid_code, min_lon, min_lat, max_lon, max_lat FROM grid_boundaries WHERE valid_to IS NULL",
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    let bbox: HashMap<String, (f64, f64, f64, f64)> = bounds
-        .into_iter()
-        .map(|(c, a, b, x, y)| (c, (a, b, x, y)))
-        .collect();
     let names: HashMap<String, String> = sqlx::query_as::<_, (String, String)>(
         "SELECT code, name FROM areas WHERE valid_to IS NULL AND level IN ('county', 'township')",
     )
@@ -89,26 +122,6 @@ pub async fn seed(
     .into_iter()
     .collect();
     drop(conn);
-    let mut grids = Vec::new();
-    for (code, id, name) in members {
-        let Some(&(x0, y0, x1, y1)) = bbox.get(&code) else {
-            continue;
-        };
-        let pt = ((x0 + x1) / 2.0, (y0 + y1) / 2.0);
-        if index.locate([pt.0, pt.1]) != Some(&code) {
-            continue;
-        }
-        grids.push(Grid {
-            code: code.clone(),
-            pt,
-            worker: Actor {
-                id: Some(id),
-                name,
-                role: "grid_worker".into(),
-                area: code,
-            },
-        });
-    }
     anyhow::ensure!(!grids.is_empty(), "演示网格缺少网格员");
     let centre = |area: &str| Actor {
         id: Some(format!("demo-centre-{area}")),

@@ -7,6 +7,67 @@ use civgrid_core::synth::{Lattice, Rect, noise};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+pub mod events;
+
+/// A scratch database for one benchmark run: a temporary SQLite file, or a fresh schema in
+/// the PostgreSQL database at `url` (dropped by `finish`).
+pub struct Scratch {
+    pub db: Db,
+    pub label: &'static str,
+    pub tmp: tempfile::TempDir,
+    schema: Option<(String, String)>,
+}
+
+impl Scratch {
+    pub async fn new(url: Option<&str>, run: usize) -> anyhow::Result<Scratch> {
+        let tmp = tempfile::tempdir()?;
+        let (db, label, schema) = match url {
+            Some(url) => {
+                let schema = format!("bench_{}", std::process::id() as u64 * 100 + run as u64);
+                let admin = Db::connect(url).await?;
+                sqlx::raw_sql(&format!(
+                    "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
+                ))
+                .execute(&admin.pool)
+                .await?;
+                let sep = if url.contains('?') { '&' } else { '?' };
+                (
+                    Db::connect(&format!("{url}{sep}options=-c%20search_path%3D{schema}")).await?,
+                    "postgresql",
+                    Some((url.to_owned(), schema)),
+                )
+            }
+            None => (
+                Db::connect(&format!(
+                    "sqlite://{}",
+                    tmp.path().join("bench.db").display()
+                ))
+                .await?,
+                "sqlite",
+                None,
+            ),
+        };
+        db.migrate().await?;
+        Ok(Scratch {
+            db,
+            label,
+            tmp,
+            schema,
+        })
+    }
+
+    pub async fn finish(self) -> anyhow::Result<()> {
+        self.db.pool.close().await;
+        if let Some((url, schema)) = self.schema {
+            let admin = Db::connect(&url).await?;
+            sqlx::raw_sql(&format!("DROP SCHEMA {schema} CASCADE"))
+                .execute(&admin.pool)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     v[v.len() / 2]
@@ -96,37 +157,13 @@ pub async fn import(dir: &Path, database_url: Option<&str>, runs: usize) -> anyh
     let mut first = Vec::new();
     let mut again = Vec::new();
     for run in 0..runs {
-        let tmp = tempfile::tempdir()?;
-        let (db, label) = match database_url {
-            Some(url) => {
-                let schema = format!("bench_{}", std::process::id() as u64 * 100 + run as u64);
-                let admin = Db::connect(url).await?;
-                sqlx::raw_sql(&format!(
-                    "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
-                ))
-                .execute(&admin.pool)
-                .await?;
-                let sep = if url.contains('?') { '&' } else { '?' };
-                (
-                    Db::connect(&format!("{url}{sep}options=-c%20search_path%3D{schema}")).await?,
-                    "postgresql",
-                )
-            }
-            None => (
-                Db::connect(&format!(
-                    "sqlite://{}",
-                    tmp.path().join("bench.db").display()
-                ))
-                .await?,
-                "sqlite",
-            ),
-        };
-        db.migrate().await?;
+        let scratch = Scratch::new(database_url, run).await?;
+        let (db, label) = (&scratch.db, scratch.label);
         let t = Instant::now();
-        let r = import::import(&db, Source::Dir(dir), &opts).await?;
+        let r = import::import(db, Source::Dir(dir), &opts).await?;
         let d1 = t.elapsed();
         let t = Instant::now();
-        let r2 = import::import(&db, Source::Dir(dir), &opts).await?;
+        let r2 = import::import(db, Source::Dir(dir), &opts).await?;
         let d2 = t.elapsed();
         anyhow::ensure!(
             r2.inserted == 0 && r2.renamed == 0 && r2.ended == 0,
@@ -143,14 +180,7 @@ pub async fn import(dir: &Path, database_url: Option<&str>, runs: usize) -> anyh
         );
         first.push(d1.as_secs_f64());
         again.push(d2.as_secs_f64());
-        if let Some(url) = database_url {
-            drop(db);
-            let admin = Db::connect(url).await?;
-            let schema = format!("bench_{}", std::process::id() as u64 * 100 + run as u64);
-            sqlx::raw_sql(&format!("DROP SCHEMA {schema} CASCADE"))
-                .execute(&admin.pool)
-                .await?;
-        }
+        scratch.finish().await?;
     }
     println!(
         "import: {:.2} s median; re-import: {:.2} s median ({runs} runs)",
