@@ -98,52 +98,74 @@ fn row_hash(r: &AuditRow) -> String {
 
 /// Appends `a` to the chain inside `tx`.
 pub async fn write(tx: &mut Tx, a: Audit) -> Result<(), sqlx::Error> {
+    write_many(tx, vec![a]).await
+}
+
+/// Appends several rows at once (one head update, multi-row inserts): the intake writer
+/// records a whole batch of reports this way.
+pub async fn write_many(tx: &mut Tx, items: Vec<Audit>) -> Result<(), sqlx::Error> {
+    if items.is_empty() {
+        return Ok(());
+    }
     // Taking the head row's lock serialises writers on PostgreSQL; SQLite has one writer.
-    let (seq, prev_hash): (i64, String) = sqlx::query_as(
-        "UPDATE audit_chain SET last_seq = last_seq + 1 WHERE id = 1 RETURNING last_seq, last_hash",
+    let (last, mut prev_hash): (i64, String) = sqlx::query_as(
+        "UPDATE audit_chain SET last_seq = last_seq + $1 WHERE id = 1 RETURNING last_seq, last_hash",
     )
+    .bind(items.len() as i64)
     .fetch_one(&mut **tx)
     .await?;
-    let mut row = AuditRow {
-        seq,
-        at: db::now(),
-        user_id: a.user_id,
-        username: a.username,
-        role: a.role,
-        action: a.action.to_owned(),
-        object_type: Some(a.object_type.to_owned()).filter(|s| !s.is_empty()),
-        object_id: Some(a.object_id).filter(|s| !s.is_empty()),
-        area_code: a.area_code,
-        result: a.result.to_owned(),
-        source_ip: a.source_ip,
-        detail: a.detail,
-        prev_hash,
-        hash: String::new(),
-    };
-    row.hash = row_hash(&row);
-    sqlx::query(
-        "INSERT INTO audit_log (seq, at, user_id, username, role, action, object_type, object_id,
-                                area_code, result, source_ip, detail, prev_hash, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-    )
-    .bind(row.seq)
-    .bind(&row.at)
-    .bind(&row.user_id)
-    .bind(&row.username)
-    .bind(&row.role)
-    .bind(&row.action)
-    .bind(&row.object_type)
-    .bind(&row.object_id)
-    .bind(&row.area_code)
-    .bind(&row.result)
-    .bind(&row.source_ip)
-    .bind(&row.detail)
-    .bind(&row.prev_hash)
-    .bind(&row.hash)
-    .execute(&mut **tx)
-    .await?;
+    let at = db::now();
+    let first = last - items.len() as i64 + 1;
+    let mut rows = Vec::with_capacity(items.len());
+    for (i, a) in items.into_iter().enumerate() {
+        let mut row = AuditRow {
+            seq: first + i as i64,
+            at: at.clone(),
+            user_id: a.user_id,
+            username: a.username,
+            role: a.role,
+            action: a.action.to_owned(),
+            object_type: Some(a.object_type.to_owned()).filter(|s| !s.is_empty()),
+            object_id: Some(a.object_id).filter(|s| !s.is_empty()),
+            area_code: a.area_code,
+            result: a.result.to_owned(),
+            source_ip: a.source_ip,
+            detail: a.detail,
+            prev_hash: prev_hash.clone(),
+            hash: String::new(),
+        };
+        row.hash = row_hash(&row);
+        prev_hash = row.hash.clone();
+        rows.push(row);
+    }
+    for chunk in rows.chunks(64) {
+        let sql = format!(
+            "INSERT INTO audit_log (seq, at, user_id, username, role, action, object_type, object_id,
+                                    area_code, result, source_ip, detail, prev_hash, hash) VALUES {}",
+            db::values(chunk.len(), 14)
+        );
+        let mut q = sqlx::query(&sql);
+        for r in chunk {
+            q = q
+                .bind(r.seq)
+                .bind(&r.at)
+                .bind(&r.user_id)
+                .bind(&r.username)
+                .bind(&r.role)
+                .bind(&r.action)
+                .bind(&r.object_type)
+                .bind(&r.object_id)
+                .bind(&r.area_code)
+                .bind(&r.result)
+                .bind(&r.source_ip)
+                .bind(&r.detail)
+                .bind(&r.prev_hash)
+                .bind(&r.hash);
+        }
+        q.execute(&mut **tx).await?;
+    }
     sqlx::query("UPDATE audit_chain SET last_hash = $1 WHERE id = 1")
-        .bind(&row.hash)
+        .bind(&prev_hash)
         .execute(&mut **tx)
         .await?;
     Ok(())

@@ -398,7 +398,7 @@ impl FromRequestParts<AppState> for CurrentUser {
               WHERE s.token_hash = $1",
         )
         .bind(&hash)
-        .fetch_optional(&state.db.pool)
+        .fetch_optional(&state.db.read)
         .await?;
         let row = row.ok_or(AppError::Unauthenticated)?;
         let now = chrono::Utc::now();

@@ -16,7 +16,11 @@ pub enum Backend {
 
 #[derive(Clone)]
 pub struct Db {
+    /// Reads and writes. On SQLite this is the one writer connection.
     pub pool: AnyPool,
+    /// Reads that may run beside the writer (SQLite: read-only connections on the WAL; on
+    /// PostgreSQL the same pool). They see committed data only.
+    pub read: AnyPool,
     pub backend: Backend,
 }
 
@@ -70,12 +74,13 @@ impl Db {
             }
             Backend::Postgres => url.to_owned(),
         };
-        let opts = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(30));
+        let opts = || AnyPoolOptions::new().acquire_timeout(Duration::from_secs(30));
         let pool = match backend {
             // One connection: SQLite has one writer, and a single connection never meets
             // SQLITE_BUSY on a read-to-write upgrade. WAL keeps other processes' reads going.
             Backend::Sqlite => {
-                opts.max_connections(1)
+                opts()
+                    .max_connections(1)
                     .after_connect(|conn, _| {
                         Box::pin(async move {
                             conn.execute(
@@ -90,10 +95,32 @@ impl Db {
                     .connect(&url)
                     .await
             }
-            Backend::Postgres => opts.max_connections(16).connect(&url).await,
+            Backend::Postgres => opts().max_connections(16).connect(&url).await,
         }
         .with_context(|| format!("无法连接数据库 {}", crate::config::redact_url(&url)))?;
-        Ok(Db { pool, backend })
+        let read = match backend {
+            Backend::Sqlite => {
+                // The writer has created the file and switched it to WAL by now.
+                sqlx::query("SELECT 1").execute(&pool).await?;
+                opts()
+                    .max_connections(4)
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            conn.execute("PRAGMA busy_timeout=10000; PRAGMA cache_size=-16384;")
+                                .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect(&url.replace("mode=rwc", "mode=ro"))
+                    .await?
+            }
+            Backend::Postgres => pool.clone(),
+        };
+        Ok(Db {
+            pool,
+            read,
+            backend,
+        })
     }
 
     /// Applies the migrations not yet applied, each in its own transaction.
@@ -168,4 +195,15 @@ pub fn prefix_range(prefix: &str) -> (String, String) {
 /// True when `e` is a unique-constraint violation.
 pub fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}
+
+/// `($1, …, $cols), ($cols+1, …)` for a multi-row `VALUES` of `rows` rows.
+pub fn values(rows: usize, cols: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let marks: Vec<String> = (1..=cols).map(|c| format!("${}", r * cols + c)).collect();
+            format!("({})", marks.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }

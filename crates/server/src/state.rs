@@ -17,6 +17,8 @@ pub struct AppState {
     /// Holidays and working hours; reloaded when a year file changes.
     pub calendar: Arc<RwLock<Arc<WorkCalendar>>>,
     pub clock: Clock,
+    /// The group-commit writer of reports.
+    pub intake: crate::events::intake::Intake,
 }
 
 /// The time the workflow runs on: the system clock, or a fixed instant set by tests and by
@@ -48,6 +50,7 @@ impl AppState {
             .map_err(|e| anyhow::anyhow!("working_hours: {e}"))?;
         let calendar = crate::catalog::store::load_calendar(&db.pool, hours).await?;
         Ok(AppState {
+            intake: crate::events::intake::Intake::spawn(db.clone()),
             db,
             cfg: Arc::new(cfg),
             grids: Arc::new(RwLock::new(index)),

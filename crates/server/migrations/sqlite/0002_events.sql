@@ -141,7 +141,7 @@ CREATE INDEX events_centre ON events (centre_area, state);
 CREATE INDEX events_assignee ON events (assignee, state);
 CREATE INDEX events_dept ON events (dept_id, reported_at);
 CREATE INDEX events_reporter ON events (reporter_id, reported_at);
-CREATE INDEX events_duplicates ON events (category_code, reported_at);
+CREATE INDEX events_duplicates ON events (category_code, lon);
 
 -- The timeline: one row per move, never rewritten.
 CREATE TABLE event_moves (

@@ -92,17 +92,23 @@ pub async fn intake(
     let done = Arc::new(AtomicUsize::new(0));
     let mut tasks = Vec::new();
     let started = Instant::now();
-    for (i, p) in points.iter().take(clients).enumerate() {
-        let token = login(&client, &base, &p.worker_username).await?;
+    // Hotline operators of the city report anywhere in it, like the 12345 centre does.
+    let all: Arc<Vec<(f64, f64)>> = Arc::new(points.iter().map(|p| p.pt).collect());
+    for i in 0..clients {
+        let token = login(&client, &base, "city_centre").await?;
         let (client, base, done, body) = (client.clone(), base.clone(), done.clone(), body.clone());
-        let (pt, cats) = (p.pt, cats.iter().map(|c| c.to_string()).collect::<Vec<_>>());
+        let (all, cats) = (
+            all.clone(),
+            cats.iter().map(|c| c.to_string()).collect::<Vec<_>>(),
+        );
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::new();
             let mut k = 0;
             while done.fetch_add(1, Ordering::Relaxed) < events {
                 k += 1;
+                let pt = all[(i * 7919 + k * 104_729) % all.len()];
                 let data = json!({"category": cats[(i + k) % cats.len()], "description": "压测事件",
-                    "lon": pt.0 + (k % 7) as f64 * 1e-5, "lat": pt.1, "idempotency_key": new_id()});
+                    "source": "hotline", "lon": pt.0, "lat": pt.1, "idempotency_key": new_id()});
                 let req = client
                     .post(format!("{base}/api/events"))
                     .bearer_auth(&token);

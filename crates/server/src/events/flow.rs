@@ -878,6 +878,12 @@ pub fn new_event(
     }
 }
 
+/// Starts a new report's first timed step (受理) at its report time.
+pub fn start_report(ev: &mut EventRow, cat: &civgrid_core::catalog::Category, cal: &WorkCalendar) {
+    let now = parse_time(&ev.reported_at).with_timezone(&Utc);
+    start_step(ev, State::Reported, &cat.limits, cal, now);
+}
+
 /// Writes a new report: the event with its first timed step (受理), the `report` line of
 /// its timeline with the photos, and its timers.
 pub async fn insert_report(
@@ -889,8 +895,7 @@ pub async fn insert_report(
     photos: &[StoredPhoto],
     detail: Value,
 ) -> AppResult<()> {
-    let now = parse_time(&ev.reported_at).with_timezone(&Utc);
-    start_step(ev, State::Reported, &cat.limits, cal, now);
+    start_report(ev, cat, cal);
     store::insert_event(c, ev).await?;
     let mv = MoveRow {
         id: new_id(),

@@ -1,12 +1,13 @@
 //! HTTP handlers of the events domain: intake, moves, reading, photos and indicators.
 
 use super::flow::{self, Actor, Input, Target};
+use super::intake;
 use super::model::*;
 use super::store::{self, Where};
 use crate::audit::{self, Audit};
 use crate::auth::{CurrentUser, Perm, Role};
 use crate::catalog;
-use crate::db::{Backend, fmt_time, prefix_range};
+use crate::db::{fmt_time, prefix_range};
 use crate::error::{AppError, AppResult, ErrorBody, Json, Path, Query};
 use crate::files::{self, StoredPhoto, Submission};
 use crate::state::AppState;
@@ -292,12 +293,10 @@ pub async fn report(
         100,
         "幂等键",
     )?;
-    let names = category_names(&state).await?;
-    if let Some(k) = &key {
-        let mut c = state.db.pool.acquire().await?;
-        if let Some(e) = store::by_idempotency_key(&mut c, &user.id, k).await? {
-            return Ok((StatusCode::OK, Json(replay(&e, &names))));
-        }
+    if let Some(k) = &key
+        && let Some(r) = replayed(&state, &user, k).await?
+    {
+        return Ok((StatusCode::OK, Json(r)));
     }
     let photos = files::store_all(&state, sub.photos).await?;
     let (grid, lon, lat) = place(&state, &user, &b, &photos).await?;
@@ -309,24 +308,16 @@ pub async fn report(
         .ok_or(AppError::InvalidAreaCode)?;
     let now = state.clock.now();
     let cal = state.calendar();
-    let city = &grid[..4];
+    let city = grid[..4].to_owned();
     let day = now.with_timezone(&cst()).format("%Y%m%d").to_string();
-    // PostgreSQL: the counter row is bumped outside the report's transaction so that
-    // concurrent reports do not queue on its lock (a failed report leaves a gap, never a
-    // duplicate). SQLite has one writer anyway.
-    let early_seq = if state.db.backend == Backend::Postgres {
-        let mut c = state.db.pool.acquire().await?;
-        Some(store::next_case_seq(&mut c, city, &day).await?)
-    } else {
-        None
-    };
-    let mut tx = state.db.begin().await?;
-    let r = catalog::resolve(&mut tx, &b.category, &township).await?;
+    // Reads beside the writer; the writes go to the group-commit writer.
+    let mut rc = state.db.read.acquire().await?;
+    let r = catalog::resolve(&mut rc, &b.category, &township).await?;
     let cat = &r.category;
     // Grid workers report what the admission list allows (the catalog's default plus
     // additions approved for their area); other sources what the catalog allows them.
     if source == Source::GridWorker {
-        if !catalog::is_admitted(&mut tx, cat, &user.area).await? {
+        if !catalog::is_admitted(&mut rc, cat, &user.area).await? {
             return Err(AppError::CategoryNotAdmitted(format!(
                 "“{}”不在本级事项准入清单内",
                 cat.name
@@ -343,7 +334,7 @@ pub async fn report(
         return Err(AppError::PhotoRequired);
     }
     let duplicates = duplicates_of(
-        &mut tx,
+        &mut rc,
         &cat.code,
         cat.duplicate_radius_m,
         lon,
@@ -352,10 +343,7 @@ pub async fn report(
         "",
     )
     .await?;
-    let seq = match early_seq {
-        Some(s) => s,
-        None => store::next_case_seq(&mut tx, city, &day).await?,
-    };
+    drop(rc);
     let reporter = Actor {
         role: if user.api_source.is_some() {
             "api_key".into()
@@ -365,7 +353,7 @@ pub async fn report(
         ..Actor::of(&user)
     };
     let mut ev = flow::new_event(
-        format!("{city}{day}{seq:05}"),
+        String::new(),
         cat,
         &grid,
         township.as_str(),
@@ -380,46 +368,54 @@ pub async fn report(
     ev.contact_name = contact_name;
     ev.contact_phone = contact_phone;
     ev.idempotency_key = key.clone();
-    let detail = json!({"source": source.as_str(), "duplicates": duplicates.len()});
-    if let Err(e) =
-        flow::insert_report(&mut tx, &cal, &mut ev, &reporter, cat, &photos, detail).await
-    {
+    flow::start_report(&mut ev, cat, &cal);
+    let report = intake::Report {
+        timers: flow::timers(&ev, &cal),
+        ev,
+        city,
+        day,
+        reporter,
+        photos,
+        detail: json!({"source": source.as_str(), "duplicates": duplicates.len()}),
+        audit: Audit::by(&user, "report_event", "event", "").area(grid.clone()),
+    };
+    let ev = match state.intake.submit(report).await {
+        Ok(ev) => ev,
         // Two retries of one offline submission raced: the other one won.
-        if matches!(&e, AppError::Db(d) if crate::db::is_unique_violation(d))
-            && let Some(k) = &key
-        {
-            drop(tx);
-            let mut c = state.db.pool.acquire().await?;
-            if let Some(e) = store::by_idempotency_key(&mut c, &user.id, k).await? {
-                return Ok((StatusCode::OK, Json(replay(&e, &names))));
+        Err(AppError::Db(e)) if crate::db::is_unique_violation(&e) && key.is_some() => {
+            let k = key.as_deref().unwrap_or_default();
+            if let Some(r) = replayed(&state, &user, k).await? {
+                return Ok((StatusCode::OK, Json(r)));
             }
+            return Err(AppError::Db(e));
         }
-        return Err(e);
-    }
-    audit::write(
-        &mut tx,
-        Audit::by(&user, "report_event", "event", &ev.id)
-            .area(&ev.area_code)
-            .detail(ev.case_no.clone()),
-    )
-    .await?;
-    tx.commit().await?;
+        Err(e) => return Err(e),
+    };
     Ok((
         StatusCode::CREATED,
         Json(Reported {
-            event: summary(&ev, names.get(&ev.category_code).map_or("", |s| s.as_str())),
+            event: summary(&ev, &cat.name),
             replayed: false,
             duplicates,
         }),
     ))
 }
 
-fn replay(e: &EventRow, names: &HashMap<String, String>) -> Reported {
-    Reported {
-        event: summary(e, names.get(&e.category_code).map_or("", |s| s.as_str())),
+/// The event an earlier submission with the same idempotency key created.
+async fn replayed(state: &AppState, user: &CurrentUser, key: &str) -> AppResult<Option<Reported>> {
+    let mut c = state.db.pool.acquire().await?;
+    let Some(e) = store::by_idempotency_key(&mut c, &user.id, key).await? else {
+        return Ok(None);
+    };
+    let name = catalog::store::category(&mut c, &e.category_code)
+        .await?
+        .map(|r| r.name)
+        .unwrap_or_default();
+    Ok(Some(Reported {
+        event: summary(&e, &name),
         replayed: true,
         duplicates: vec![],
-    }
+    }))
 }
 
 async fn visible_event(

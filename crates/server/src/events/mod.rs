@@ -3,6 +3,7 @@
 
 pub mod flow;
 pub mod handlers;
+pub mod intake;
 pub mod jobs;
 pub mod model;
 pub mod store;

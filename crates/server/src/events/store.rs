@@ -88,6 +88,71 @@ pub async fn insert_event(c: &mut AnyConnection, e: &EventRow) -> Result<(), sql
     Ok(())
 }
 
+/// Inserts many events with multi-row statements.
+pub async fn insert_events(c: &mut AnyConnection, evs: &[&EventRow]) -> Result<(), sqlx::Error> {
+    // sqlx-sqlite finds each parameter by a linear scan: keep statements small.
+    for chunk in evs.chunks(16) {
+        let sql = format!(
+            "INSERT INTO events ({EVENT_COLS}) VALUES {}",
+            crate::db::values(chunk.len(), N_COLS)
+        );
+        let mut q = sqlx::query(&sql);
+        for e in chunk {
+            q = bind_event!(q, e);
+        }
+        q.execute(&mut *c).await?;
+    }
+    Ok(())
+}
+
+pub async fn insert_moves(c: &mut AnyConnection, moves: &[MoveRow]) -> Result<(), sqlx::Error> {
+    for chunk in moves.chunks(64) {
+        let sql = format!(
+            "INSERT INTO event_moves (id, event_id, seq, action, from_state, to_state, actor_id,
+                                      actor_name, actor_role, at, note, detail) VALUES {}",
+            crate::db::values(chunk.len(), 12)
+        );
+        let mut q = sqlx::query(&sql);
+        for m in chunk {
+            q = q
+                .bind(&m.id)
+                .bind(&m.event_id)
+                .bind(m.seq)
+                .bind(&m.action)
+                .bind(&m.from_state)
+                .bind(&m.to_state)
+                .bind(&m.actor_id)
+                .bind(&m.actor_name)
+                .bind(&m.actor_role)
+                .bind(&m.at)
+                .bind(&m.note)
+                .bind(&m.detail);
+        }
+        q.execute(&mut *c).await?;
+    }
+    Ok(())
+}
+
+/// Takes `n` case numbers of a city and day; returns the last one.
+pub async fn bump_case_seq(
+    c: &mut AnyConnection,
+    prefix: &str,
+    day: &str,
+    n: i64,
+) -> Result<i64, sqlx::Error> {
+    let (last,): (i64,) = sqlx::query_as(
+        "INSERT INTO case_counters (prefix, day, n) VALUES ($1, $2, $3)
+         ON CONFLICT (prefix, day) DO UPDATE SET n = case_counters.n + $3
+         RETURNING n",
+    )
+    .bind(prefix)
+    .bind(day)
+    .bind(n)
+    .fetch_one(c)
+    .await?;
+    Ok(last)
+}
+
 /// Writes every column of `e` if the stored version is still `expected`; false when someone
 /// else moved the event first.
 pub async fn update_event(
@@ -133,24 +198,6 @@ pub async fn by_idempotency_key(
     .bind(key)
     .fetch_optional(c)
     .await
-}
-
-/// The next case sequence number of a city and day.
-pub async fn next_case_seq(
-    c: &mut AnyConnection,
-    prefix: &str,
-    day: &str,
-) -> Result<i64, sqlx::Error> {
-    let (n,): (i64,) = sqlx::query_as(
-        "INSERT INTO case_counters (prefix, day, n) VALUES ($1, $2, 1)
-         ON CONFLICT (prefix, day) DO UPDATE SET n = case_counters.n + 1
-         RETURNING n",
-    )
-    .bind(prefix)
-    .bind(day)
-    .fetch_one(c)
-    .await?;
-    Ok(n)
 }
 
 pub async fn insert_move(c: &mut AnyConnection, m: &MoveRow) -> Result<(), sqlx::Error> {
