@@ -241,4 +241,68 @@ mod tests {
         let e = store(dir.path().into(), png(100, 100), 10).await;
         assert!(matches!(e, Err(AppError::PhotoTooLarge { .. })));
     }
+
+    /// A JPEG carrying an EXIF GPS position (东经 115°59'24", 北纬 36°27'0").
+    pub fn jpeg_with_gps() -> Vec<u8> {
+        use exif::{Field, In, Rational, Tag, Value};
+        let r = |n: u32| Rational { num: n, denom: 1 };
+        let fields = [
+            Field {
+                tag: Tag::GPSLatitudeRef,
+                ifd_num: In::PRIMARY,
+                value: Value::Ascii(vec![b"N".to_vec()]),
+            },
+            Field {
+                tag: Tag::GPSLatitude,
+                ifd_num: In::PRIMARY,
+                value: Value::Rational(vec![r(36), r(27), r(0)]),
+            },
+            Field {
+                tag: Tag::GPSLongitudeRef,
+                ifd_num: In::PRIMARY,
+                value: Value::Ascii(vec![b"E".to_vec()]),
+            },
+            Field {
+                tag: Tag::GPSLongitude,
+                ifd_num: In::PRIMARY,
+                value: Value::Rational(vec![r(115), r(59), r(24)]),
+            },
+        ];
+        let mut w = exif::experimental::Writer::new();
+        for f in &fields {
+            w.push_field(f);
+        }
+        let mut tiff = Cursor::new(Vec::new());
+        w.write(&mut tiff, false).unwrap();
+        let tiff = tiff.into_inner();
+        let img =
+            image::RgbImage::from_fn(32, 32, |x, y| image::Rgb([x as u8 * 8, y as u8 * 8, 128]));
+        let mut jpeg = Vec::new();
+        img.write_to(&mut Cursor::new(&mut jpeg), ImageFormat::Jpeg)
+            .unwrap();
+        // SOI, then an APP1 "Exif" segment, then the rest of the JPEG.
+        let mut out = jpeg[..2].to_vec();
+        let len = (2 + 6 + tiff.len()) as u16;
+        out.extend([0xFF, 0xE1]);
+        out.extend(len.to_be_bytes());
+        out.extend(b"Exif\0\0");
+        out.extend(&tiff);
+        out.extend(&jpeg[2..]);
+        out
+    }
+
+    #[tokio::test]
+    async fn reads_the_exif_position() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = store(dir.path().into(), jpeg_with_gps(), 1 << 20)
+            .await
+            .unwrap();
+        let (lon, lat) = (p.lon.unwrap(), p.lat.unwrap());
+        assert!(
+            (lon - 115.99).abs() < 1e-9 && (lat - 36.45).abs() < 1e-9,
+            "{lon} {lat}"
+        );
+        assert_eq!(p.mime, "image/jpeg");
+        assert_eq!(exif_position(&png(4, 4)), None);
+    }
 }
