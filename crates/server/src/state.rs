@@ -19,6 +19,8 @@ pub struct AppState {
     pub clock: Clock,
     /// The group-commit writer of reports.
     pub intake: crate::events::intake::Intake,
+    /// The catalog in memory, with when it was loaded.
+    catalog: Arc<RwLock<Option<(std::time::Instant, Arc<crate::catalog::Snapshot>)>>>,
 }
 
 /// The time the workflow runs on: the system clock, or a fixed instant set by tests and by
@@ -56,7 +58,31 @@ impl AppState {
             grids: Arc::new(RwLock::new(index)),
             calendar: Arc::new(RwLock::new(Arc::new(calendar))),
             clock: Clock::default(),
+            catalog: Arc::default(),
         })
+    }
+
+    /// The catalog snapshot, reloaded when older than `SNAPSHOT_TTL` or after an edit.
+    pub async fn catalog(&self) -> crate::error::AppResult<Arc<crate::catalog::Snapshot>> {
+        if let Ok(g) = self.catalog.read()
+            && let Some((at, snap)) = g.as_ref()
+            && at.elapsed() < crate::catalog::SNAPSHOT_TTL
+        {
+            return Ok(snap.clone());
+        }
+        let mut c = self.db.read.acquire().await?;
+        let snap = Arc::new(crate::catalog::Snapshot::load(&mut c).await?);
+        if let Ok(mut g) = self.catalog.write() {
+            *g = Some((std::time::Instant::now(), snap.clone()));
+        }
+        Ok(snap)
+    }
+
+    /// Drops the snapshot after an edit of categories, limits or the admission list.
+    pub fn catalog_changed(&self) {
+        if let Ok(mut g) = self.catalog.write() {
+            *g = None;
+        }
     }
 
     /// The calendar in force (no lock is held across awaits).

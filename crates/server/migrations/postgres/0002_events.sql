@@ -132,8 +132,7 @@ CREATE TABLE events (
     work_minutes       BIGINT,
     evaluation         TEXT,
     evaluation_comment TEXT,
-    merged_into        TEXT,
-    UNIQUE (reporter_id, idempotency_key)
+    merged_into        TEXT
 );
 CREATE INDEX events_area ON events (area_code, reported_at);
 CREATE INDEX events_reported ON events (reported_at);
@@ -142,6 +141,15 @@ CREATE INDEX events_assignee ON events (assignee, state);
 CREATE INDEX events_dept ON events (dept_id, reported_at);
 CREATE INDEX events_reporter ON events (reporter_id, reported_at);
 CREATE INDEX events_duplicates ON events (category_code, lon);
+
+-- Idempotency keys of reports: a retried submission finds the event it created.
+CREATE TABLE idempotency_keys (
+    reporter_id TEXT NOT NULL,
+    key         TEXT NOT NULL,
+    event_id    TEXT NOT NULL REFERENCES events (id),
+    created_at  TEXT NOT NULL,
+    PRIMARY KEY (reporter_id, key)
+);
 
 -- The timeline: one row per move, never rewritten.
 CREATE TABLE event_moves (

@@ -198,6 +198,7 @@ pub async fn set_limits(
     )
     .await?;
     tx.commit().await?;
+    state.catalog_changed();
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -327,6 +328,7 @@ async fn decide(
         .await?
         .ok_or(AppError::RecordNotFound("admission_request"))?;
     tx.commit().await?;
+    state.catalog_changed();
     Ok(Json(req))
 }
 

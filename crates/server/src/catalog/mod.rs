@@ -87,19 +87,80 @@ pub(crate) fn to_core(r: &CategoryRow, limits: Option<&str>) -> AppResult<Catego
 /// The category `code` with the limits in force at `area` (the most specific override on
 /// the area's chain, else the default). Groups and unknown codes are `unknown_category`.
 pub async fn resolve(c: &mut AnyConnection, code: &str, area: &AreaCode) -> AppResult<Resolved> {
-    let row = store::category(c, code)
-        .await?
+    let row = store::category(c, code).await?;
+    let overrides = store::overrides(c, &chain(area), Some(code)).await?;
+    pick(row.as_ref(), &overrides, area)
+}
+
+fn pick(
+    row: Option<&CategoryRow>,
+    overrides: &[(String, String, String)],
+    area: &AreaCode,
+) -> AppResult<Resolved> {
+    let row = row
         .filter(|r| r.parent_code.is_some())
         .ok_or(AppError::UnknownCategory)?;
-    let areas = chain(area);
-    let overrides = store::overrides(c, &areas, Some(code)).await?;
-    let best = areas
-        .iter()
-        .find_map(|a| overrides.iter().find(|(oa, _, _)| oa == a));
+    let best = chain(area).into_iter().find_map(|a| {
+        overrides
+            .iter()
+            .find(|(oa, oc, _)| *oa == a && *oc == row.code)
+    });
     Ok(Resolved {
-        category: to_core(&row, best.map(|(_, _, l)| l.as_str()))?,
+        category: to_core(row, best.map(|(_, _, l)| l.as_str()))?,
         limits_from: best.map(|(a, _, _)| a.clone()),
     })
+}
+
+/// The whole catalog in memory (a few hundred rows), for the hot paths: intake and names.
+/// Reloaded after an edit in this process and at least every `SNAPSHOT_TTL`.
+pub struct Snapshot {
+    rows: std::collections::HashMap<String, CategoryRow>,
+    overrides: Vec<(String, String, String)>,
+    admitted: Vec<(String, String)>,
+}
+
+pub const SNAPSHOT_TTL: std::time::Duration = std::time::Duration::from_secs(10);
+
+impl Snapshot {
+    pub async fn load(c: &mut AnyConnection) -> AppResult<Snapshot> {
+        let rows = store::categories(c)
+            .await?
+            .into_iter()
+            .map(|r| (r.code.clone(), r))
+            .collect();
+        let overrides = store::all_overrides(c).await?;
+        let admitted = store::all_admitted(c).await?;
+        Ok(Snapshot {
+            rows,
+            overrides,
+            admitted,
+        })
+    }
+
+    pub fn resolve(&self, code: &str, area: &AreaCode) -> AppResult<Resolved> {
+        pick(self.rows.get(code), &self.overrides, area)
+    }
+
+    /// Whether grid workers at `area` may report `cat` (see [`is_admitted`]).
+    pub fn is_admitted(&self, cat: &Category, area: &AreaCode) -> bool {
+        cat.sources.contains(&Source::GridWorker)
+            || chain(area).iter().any(|a| {
+                self.admitted
+                    .iter()
+                    .any(|(c, aa)| *c == cat.code && aa == a)
+            })
+    }
+
+    pub fn name(&self, code: &str) -> &str {
+        self.rows.get(code).map_or("", |r| r.name.as_str())
+    }
+
+    pub fn names(&self) -> std::collections::HashMap<String, String> {
+        self.rows
+            .iter()
+            .map(|(k, r)| (k.clone(), r.name.clone()))
+            .collect()
+    }
 }
 
 /// The admission list in force for grid workers at `area`.

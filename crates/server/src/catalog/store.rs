@@ -373,3 +373,19 @@ pub async fn insert_api_key(
     .await?;
     Ok(())
 }
+
+pub async fn all_overrides(
+    c: &mut AnyConnection,
+) -> Result<Vec<(String, String, String)>, sqlx::Error> {
+    sqlx::query_as("SELECT area_code, category_code, limits FROM category_limits")
+        .fetch_all(c)
+        .await
+}
+
+pub async fn all_admitted(c: &mut AnyConnection) -> Result<Vec<(String, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT category_code, area_code FROM admission_requests WHERE status = 'approved'",
+    )
+    .fetch_all(c)
+    .await
+}

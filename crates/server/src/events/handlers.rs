@@ -79,14 +79,9 @@ pub fn summary(e: &EventRow, category_name: &str) -> EventSummary {
     }
 }
 
-/// Category names by code (one small query; the catalog has ~60 rows).
+/// Category names by code.
 async fn category_names(state: &AppState) -> AppResult<HashMap<String, String>> {
-    let mut c = state.db.pool.acquire().await?;
-    Ok(catalog::store::categories(&mut c)
-        .await?
-        .into_iter()
-        .map(|r| (r.code, r.name))
-        .collect())
+    Ok(state.catalog().await?.names())
 }
 
 /// The source a caller reports as.
@@ -310,14 +305,13 @@ pub async fn report(
     let cal = state.calendar();
     let city = grid[..4].to_owned();
     let day = now.with_timezone(&cst()).format("%Y%m%d").to_string();
-    // Reads beside the writer; the writes go to the group-commit writer.
-    let mut rc = state.db.read.acquire().await?;
-    let r = catalog::resolve(&mut rc, &b.category, &township).await?;
+    let snap = state.catalog().await?;
+    let r = snap.resolve(&b.category, &township)?;
     let cat = &r.category;
     // Grid workers report what the admission list allows (the catalog's default plus
     // additions approved for their area); other sources what the catalog allows them.
     if source == Source::GridWorker {
-        if !catalog::is_admitted(&mut rc, cat, &user.area).await? {
+        if !snap.is_admitted(cat, &user.area) {
             return Err(AppError::CategoryNotAdmitted(format!(
                 "“{}”不在本级事项准入清单内",
                 cat.name
@@ -333,6 +327,8 @@ pub async fn report(
     if cat.photo_required && photos.is_empty() {
         return Err(AppError::PhotoRequired);
     }
+    // Reads beside the writer; the writes go to the group-commit writer.
+    let mut rc = state.db.read.acquire().await?;
     let duplicates = duplicates_of(
         &mut rc,
         &cat.code,

@@ -104,6 +104,19 @@ async fn write(db: &Db, jobs: &mut [Report]) -> AppResult<()> {
     }
     let evs: Vec<&EventRow> = jobs.iter().map(|j| &j.ev).collect();
     store::insert_events(&mut tx, &evs).await?;
+    let keys: Vec<(&str, &str, &str, &str)> = evs
+        .iter()
+        .filter_map(|e| {
+            let k = e.idempotency_key.as_deref()?;
+            Some((
+                e.reporter_id.as_str(),
+                k,
+                e.id.as_str(),
+                e.reported_at.as_str(),
+            ))
+        })
+        .collect();
+    store::insert_keys(&mut tx, &keys).await?;
     let moves: Vec<MoveRow> = jobs
         .iter()
         .map(|j| MoveRow {

@@ -91,7 +91,7 @@ pub async fn insert_event(c: &mut AnyConnection, e: &EventRow) -> Result<(), sql
 /// Inserts many events with multi-row statements.
 pub async fn insert_events(c: &mut AnyConnection, evs: &[&EventRow]) -> Result<(), sqlx::Error> {
     // sqlx-sqlite finds each parameter by a linear scan: keep statements small.
-    for chunk in evs.chunks(16) {
+    for chunk in evs.chunks(8) {
         let sql = format!(
             "INSERT INTO events ({EVENT_COLS}) VALUES {}",
             crate::db::values(chunk.len(), N_COLS)
@@ -192,12 +192,33 @@ pub async fn by_idempotency_key(
     key: &str,
 ) -> Result<Option<EventRow>, sqlx::Error> {
     sqlx::query_as(&format!(
-        "SELECT {EVENT_COLS} FROM events WHERE reporter_id = $1 AND idempotency_key = $2"
+        "SELECT {EVENT_COLS} FROM events WHERE id =
+             (SELECT event_id FROM idempotency_keys WHERE reporter_id = $1 AND key = $2)"
     ))
     .bind(reporter)
     .bind(key)
     .fetch_optional(c)
     .await
+}
+
+/// Records the idempotency keys of new reports: (reporter, key, event, time). A key used
+/// twice is a unique violation.
+pub async fn insert_keys(
+    c: &mut AnyConnection,
+    keys: &[(&str, &str, &str, &str)],
+) -> Result<(), sqlx::Error> {
+    for chunk in keys.chunks(100) {
+        let sql = format!(
+            "INSERT INTO idempotency_keys (reporter_id, key, event_id, created_at) VALUES {}",
+            crate::db::values(chunk.len(), 4)
+        );
+        let mut q = sqlx::query(&sql);
+        for (r, k, e, t) in chunk {
+            q = q.bind(*r).bind(*k).bind(*e).bind(*t);
+        }
+        q.execute(&mut *c).await?;
+    }
+    Ok(())
 }
 
 pub async fn insert_move(c: &mut AnyConnection, m: &MoveRow) -> Result<(), sqlx::Error> {
@@ -441,7 +462,8 @@ pub async fn decide_extension(
     Ok(days.map(|d| d.0))
 }
 
-/// Open events of a category reported since `since` inside a bounding box.
+/// Open events of a category reported since `since` inside a bounding box (at most 50;
+/// no ORDER BY, so that the planner keeps to the (category, lon) index).
 pub async fn nearby_open(
     c: &mut AnyConnection,
     category: &str,
@@ -453,7 +475,7 @@ pub async fn nearby_open(
           WHERE category_code = $1 AND reported_at >= $2
             AND lon >= $3 AND lat >= $4 AND lon <= $5 AND lat <= $6
             AND state NOT IN ('closed', 'voided', 'merged')
-          ORDER BY reported_at DESC LIMIT 20"
+          LIMIT 50"
     ))
     .bind(category)
     .bind(since)
