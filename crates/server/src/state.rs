@@ -8,6 +8,9 @@ use civgrid_core::calendar::{WorkCalendar, WorkingHours};
 use civgrid_core::locate::GridIndex;
 use std::sync::{Arc, RwLock};
 
+/// A catalog snapshot and when it was loaded.
+type Loaded = (std::time::Instant, Arc<crate::catalog::Snapshot>);
+
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
@@ -20,7 +23,7 @@ pub struct AppState {
     /// The group-commit writer of reports.
     pub intake: crate::events::intake::Intake,
     /// The catalog in memory, with when it was loaded.
-    catalog: Arc<RwLock<Option<(std::time::Instant, Arc<crate::catalog::Snapshot>)>>>,
+    catalog: Arc<RwLock<Option<Loaded>>>,
 }
 
 /// The time the workflow runs on: the system clock, or a fixed instant set by tests and by

@@ -161,6 +161,7 @@ pub async fn update_category(
     )
     .await?;
     tx.commit().await?;
+    state.catalog_changed();
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -44,7 +44,8 @@ pub struct GridPoint {
 /// Every grid that has a worker, with a point inside it (the centre of its box, checked).
 pub async fn grid_points(db: &Db) -> anyhow::Result<Vec<GridPoint>> {
     let index = crate::areas::store::load_index(&db.pool).await?;
-    let rows: Vec<(String, String, String, String, f64, f64, f64, f64)> = sqlx::query_as(
+    type Row = (String, String, String, String, f64, f64, f64, f64);
+    let rows: Vec<Row> = sqlx::query_as(
         "SELECT m.grid_code, u.id, u.display_name, u.username, b.min_lon, b.min_lat, b.max_lon, b.max_lat
            FROM grid_members m JOIN users u ON u.id = m.user_id
            JOIN grid_boundaries b ON b.grid_code = m.grid_code AND b.valid_to IS NULL

@@ -177,8 +177,10 @@ async fn whole_loop(b: Backend) {
 both!(whole_loop);
 
 async fn bad_input_and_roles(b: Backend) {
-    let mut cfg = civgrid_server::config::Config::default();
-    cfg.max_photo_bytes = 20_000;
+    let cfg = civgrid_server::config::Config {
+        max_photo_bytes: 20_000,
+        ..Default::default()
+    };
     let app = TestApp::demo_with(b, cfg).await;
     let (_, township, pt) = place(&app).await;
     let worker = app.login("grid_worker").await;

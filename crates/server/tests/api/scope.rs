@@ -80,11 +80,29 @@ async fn scope_matrix(b: Backend) {
             )
         })
         .collect();
-    assert_eq!(users.len(), 12, "the admin at 3715 sees only 聊城 accounts");
+    let in_city = app
+        .scalar("SELECT COUNT(*) FROM users WHERE area_code LIKE '3715%'")
+        .await;
+    assert!(
+        in_city > 12,
+        "the demo has a worker per grid and liaisons too"
+    );
+    assert_eq!(
+        users.len() as i64,
+        in_city,
+        "the admin at 3715 sees only 聊城 accounts"
+    );
+    assert!(users.iter().all(|u| u.2.starts_with("3715")));
     let roles: std::collections::HashSet<&str> = users.iter().map(|u| u.1.as_str()).collect();
     assert_eq!(roles.len(), 9, "every role is covered");
 
-    for (i, (username, role, area)) in users.iter().enumerate() {
+    // The named demo accounts (one or more per role), not every grid worker and liaison.
+    let named: Vec<&(String, String, String)> = users
+        .iter()
+        .filter(|u| !u.0.starts_with("gw") && !u.0.starts_with("liaison_"))
+        .collect();
+    assert_eq!(named.len(), 12);
+    for (i, (username, role, area)) in named.into_iter().enumerate() {
         let x = 118.0 + i as f64 * 0.01;
         let api = app.login(username).await;
         let who = format!("{username} ({role} @ {area})");
