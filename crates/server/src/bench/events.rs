@@ -278,7 +278,8 @@ async fn bulk(
             .execute(&mut *tx)
             .await?;
     }
-    // One instant per 10 minutes over the span (a prime count, so the joins mix).
+    // One instant per 10 minutes over the span; events take them in order, as they arrive
+    // in time order in a real database.
     let slots = days * 144 + 1;
     for k in 0..slots {
         let t = until - chrono::Duration::minutes(10 * (slots - k));
@@ -316,7 +317,7 @@ async fn bulk(
                  CASE WHEN i % {open_every} = 0 THEN NULL WHEN i % 10 < 7 THEN 'satisfied' WHEN i % 10 < 9 THEN 'basically_satisfied' ELSE 'unsatisfied' END,
                  CASE WHEN i % {open_every} = 0 THEN NULL ELSE 600 + i % 1800 END
                FROM s JOIN bench_grids g ON g.k = i % {g} JOIN bench_cats c ON c.k = i % {c}
-                      JOIN bench_times t ON t.k = i % {slots}"
+                      JOIN bench_times t ON t.k = (i - 1) * {slots} / {n}"
         );
         sqlx::query(&sql)
             .bind(from)
