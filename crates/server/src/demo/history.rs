@@ -285,6 +285,13 @@ pub async fn seed(
         }
     }
     tx.commit().await?;
+    // People have read what is older than a week; the inbox starts with the recent notices.
+    sqlx::query(
+        "UPDATE notifications SET read_at = created_at WHERE read_at IS NULL AND created_at < $1",
+    )
+    .bind(crate::db::fmt_time(now - Duration::days(7)))
+    .execute(&db.pool)
+    .await?;
     Ok(out)
 }
 
