@@ -106,6 +106,9 @@ pub async fn seed(
         })
         .collect();
     let mut conn = db.pool.acquire().await?;
+    let snap = catalog::Snapshot::load(&mut conn)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let rows: Vec<CategoryRow> = catalog::store::categories(&mut conn)
         .await?
         .into_iter()
@@ -213,6 +216,7 @@ pub async fn seed(
         out.events += 1;
         let mut sim = Sim {
             cal: &cal,
+            snap: &snap,
             now,
             t: t0,
             moves: 0,
@@ -256,6 +260,7 @@ pub async fn seed(
                     let target = ev.clone();
                     flow::perform(
                         &mut tx,
+                        &snap,
                         &cal,
                         at,
                         &mut dup,
@@ -318,6 +323,7 @@ fn pick_source(rng: &mut StdRng, cat: &Category) -> Source {
 /// The simulated clock: each move happens a number of working minutes after the last.
 struct Sim<'a> {
     cal: &'a WorkCalendar,
+    snap: &'a catalog::Snapshot,
     now: DateTime<Utc>,
     t: DateTime<Utc>,
     moves: usize,
@@ -363,7 +369,7 @@ async fn walk(
             if !sim.after($delay) {
                 return Ok(());
             }
-            flow::perform(&mut *tx, sim.cal, sim.t, ev, &$actor, $m, $inp)
+            flow::perform(&mut *tx, sim.snap, sim.cal, sim.t, ev, &$actor, $m, $inp)
                 .await
                 .map_err(|e| anyhow::anyhow!("{:?} on {}: {e:?}", $m, ev.case_no))?;
             sim.moves += 1;

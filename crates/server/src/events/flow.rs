@@ -340,8 +340,10 @@ struct Notice {
 
 /// Makes move `m` on `ev` as `actor` at `now`. On success the event row, its timeline,
 /// photos, timers, notices and webhook outbox are written in `c`'s transaction.
+#[allow(clippy::too_many_arguments)] // the connection, the rules in force, the time, who, what
 pub async fn perform(
     c: &mut AnyConnection,
+    snap: &catalog::Snapshot,
     cal: &WorkCalendar,
     now: DateTime<Utc>,
     ev: &mut EventRow,
@@ -357,8 +359,8 @@ pub async fn perform(
     let expected = ev.version;
     let at = fmt_time(now);
     let centre_code = AreaCode::parse(&ev.centre_area).map_err(|_| AppError::InvalidAreaCode)?;
-    let limits = catalog::resolve(c, &ev.category_code, &centre_code)
-        .await?
+    let limits = snap
+        .resolve(&ev.category_code, &centre_code)?
         .category
         .limits;
     let per_day = cal.hours().minutes_per_day();
@@ -451,14 +453,11 @@ pub async fn perform(
             ev.assignee = None;
             ev.escalation_count += 1;
             // The new centre's limits apply from here on.
-            let limits = catalog::resolve(
-                c,
-                &ev.category_code,
-                &AreaCode::parse(&parent).map_err(|_| AppError::InvalidAreaCode)?,
-            )
-            .await?
-            .category
-            .limits;
+            let parent_code = AreaCode::parse(&parent).map_err(|_| AppError::InvalidAreaCode)?;
+            let limits = snap
+                .resolve(&ev.category_code, &parent_code)?
+                .category
+                .limits;
             start_step(ev, to, &limits, cal, now);
             notices.push(Notice {
                 to: Recipients::Centre(parent),

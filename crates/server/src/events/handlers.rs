@@ -183,7 +183,7 @@ async fn place(
         {
             return Err(AppError::validation("grid_code", "只能选择本人负责的网格"));
         }
-        if crate::areas::store::get_grid(&state.db.pool, g)
+        if crate::areas::store::get_grid(&state.db.read, g)
             .await?
             .is_none()
         {
@@ -212,7 +212,7 @@ async fn place(
         Ok(_) => Err(AppError::LocationOutside { nearest: None }),
         Err(near) => {
             let nearest = match near {
-                Some((code, d)) => crate::areas::store::get_grid(&state.db.pool, &code)
+                Some((code, d)) => crate::areas::store::get_grid(&state.db.read, &code)
                     .await?
                     .map(|g| (code, g.name, d)),
                 None => None,
@@ -438,7 +438,7 @@ pub async fn get_event(
     Path(id): Path<String>,
 ) -> AppResult<Json<EventDetail>> {
     let names = category_names(&state).await?;
-    let mut c = state.db.pool.acquire().await?;
+    let mut c = state.db.read.acquire().await?;
     let ev = visible_event(&mut c, &user, &id).await?;
     Ok(Json(detail(&state, &mut c, &user, ev, &names).await?))
 }
@@ -599,7 +599,18 @@ pub async fn make_move(
         }
         _ => {}
     }
-    let mv = flow::perform(&mut tx, &cal, now, &mut ev, &Actor::of(&user), m, inp).await?;
+    let snap = state.catalog().await?;
+    let mv = flow::perform(
+        &mut tx,
+        &snap,
+        &cal,
+        now,
+        &mut ev,
+        &Actor::of(&user),
+        m,
+        inp,
+    )
+    .await?;
     audit::write(
         &mut tx,
         Audit::by(&user, "event_move", "event", &ev.id)
@@ -613,7 +624,7 @@ pub async fn make_move(
     )
     .await?;
     tx.commit().await?;
-    let mut c = state.db.pool.acquire().await?;
+    let mut c = state.db.read.acquire().await?;
     Ok(Json(detail(&state, &mut c, &user, ev, &names).await?))
 }
 
@@ -675,7 +686,7 @@ pub async fn duplicates(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> AppResult<Json<Vec<DuplicateCandidate>>> {
-    let mut c = state.db.pool.acquire().await?;
+    let mut c = state.db.read.acquire().await?;
     let ev = visible_event(&mut c, &user, &id).await?;
     let r = catalog::resolve(&mut c, &ev.category_code, &parse_area(&ev.centre_area)?).await?;
     let at = flow::parse_time(&ev.reported_at).with_timezone(&Utc);
@@ -815,7 +826,7 @@ pub async fn list_events(
     let w = scoped(&user, &q)?;
     let per_page = q.per_page.unwrap_or(20).clamp(1, 200);
     let page = q.page.unwrap_or(1).clamp(1, 100_000);
-    let (total, rows) = store::list(&state.db.pool, &w, per_page, (page - 1) * per_page).await?;
+    let (total, rows) = store::list(&state.db.read, &w, per_page, (page - 1) * per_page).await?;
     let names = category_names(&state).await?;
     Ok(Json(EventPage {
         total,
@@ -840,7 +851,7 @@ pub async fn get_file(
     let thumb = q.thumb.is_some();
     let path = files::path(std::path::Path::new(&state.cfg.files_dir), &sha, thumb)
         .ok_or(AppError::FileNotFound)?;
-    let mut c = state.db.pool.acquire().await?;
+    let mut c = state.db.read.acquire().await?;
     let evs = store::events_of_photo(&mut c, &sha).await?;
     drop(c);
     if evs.is_empty() {
@@ -934,7 +945,7 @@ pub async fn stats(
             ));
         }
     };
-    let groups = store::counts(&state.db.pool, &key, &w).await?;
+    let groups = store::counts(&state.db.read, &key, &w).await?;
     let keys: Vec<String> = groups
         .iter()
         .map(|g| g.0.clone())
@@ -942,10 +953,10 @@ pub async fn stats(
         .collect();
     let names: HashMap<String, String> = match by.as_str() {
         "area" if area.level() == Level::Village => {
-            store::names(&state.db.pool, "grids", &keys).await?
+            store::names(&state.db.read, "grids", &keys).await?
         }
-        "area" => store::names(&state.db.pool, "areas", &keys).await?,
-        "department" => store::names(&state.db.pool, "departments", &keys).await?,
+        "area" => store::names(&state.db.read, "areas", &keys).await?,
+        "department" => store::names(&state.db.read, "departments", &keys).await?,
         "category" | "group" => category_names(&state)
             .await?
             .into_iter()

@@ -35,6 +35,7 @@ pub async fn tick(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<TickRe
     let cal = state.calendar();
     let at = fmt_time(now);
     let mut auto: HashMap<String, bool> = HashMap::new();
+    let snap = state.catalog().await?;
     loop {
         let mut tx = state.db.begin().await?;
         let due = store::due_timers(&mut tx, &at, BATCH, state.db.backend).await?;
@@ -118,6 +119,7 @@ pub async fn tick(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<TickRe
             if escalates && state_ok && flow::parent_centre(&ev.centre_area).is_some() {
                 flow::perform(
                     &mut tx,
+                    &snap,
                     &cal,
                     now,
                     &mut ev,
