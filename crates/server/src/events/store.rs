@@ -160,11 +160,12 @@ pub async fn update_event(
     e: &EventRow,
     expected: i64,
 ) -> Result<bool, sqlx::Error> {
+    // Every column but the key, each bound at its place in `EVENT_COLS` ($1 is the id).
     let sets: Vec<String> = EVENT_COLS
         .split(',')
         .map(str::trim)
         .enumerate()
-        .skip(1)
+        .filter(|(_, col)| *col != "id")
         .map(|(i, col)| format!("{col} = ${}", i + 1))
         .collect();
     let sql = format!(
