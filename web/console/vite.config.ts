@@ -1,0 +1,11 @@
+import { defineConfig } from 'vite';
+import vue from '@vitejs/plugin-vue';
+
+// Served by the civgrid binary at / (embedded in release builds). In development the
+// dev server proxies the API to a running `civgrid demo` on :8080.
+export default defineConfig({
+  base: '/',
+  plugins: [vue()],
+  server: { port: 5173, proxy: { '/api': 'http://127.0.0.1:8080' } },
+  build: { outDir: 'dist', emptyOutDir: true, chunkSizeWarningLimit: 2000 },
+});
