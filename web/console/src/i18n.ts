@@ -1,0 +1,43 @@
+// Console texts used on more than one screen. Screens keep their own texts next to them.
+import { translator, lang, setLang, type Dict } from '@civgrid/shared/src/i18n';
+
+export { lang, setLang, translator };
+
+const common: Dict = {
+  app: { zh: '市域社会治理平台', en: 'Municipal Governance Platform' },
+  'nav.map': { zh: '综合地图', en: 'Map' },
+  'nav.events': { zh: '事件工作台', en: 'Events' },
+  'nav.grids': { zh: '网格管理', en: 'Grids' },
+  'nav.stats': { zh: '统计分析', en: 'Statistics' },
+  'nav.catalog': { zh: '事项目录', en: 'Catalog' },
+  'nav.users': { zh: '用户管理', en: 'Users' },
+  'nav.inbox': { zh: '通知', en: 'Notices' },
+  logout: { zh: '退出', en: 'Sign out' },
+  search: { zh: '查询', en: 'Search' },
+  reset: { zh: '重置', en: 'Reset' },
+  cancel: { zh: '取消', en: 'Cancel' },
+  confirm: { zh: '确定', en: 'OK' },
+  submit: { zh: '提交', en: 'Submit' },
+  save: { zh: '保存', en: 'Save' },
+  edit: { zh: '编辑', en: 'Edit' },
+  view: { zh: '查看', en: 'View' },
+  refresh: { zh: '刷新', en: 'Refresh' },
+  all: { zh: '全部', en: 'All' },
+  none: { zh: '无', en: 'None' },
+  loading: { zh: '加载中…', en: 'Loading…' },
+  saved: { zh: '已保存', en: 'Saved' },
+  done: { zh: '操作成功', en: 'Done' },
+  approve: { zh: '批准', en: 'Approve' },
+  reject: { zh: '驳回', en: 'Reject' },
+  note: { zh: '说明', en: 'Note' },
+  status: { zh: '状态', en: 'Status' },
+  area: { zh: '区域', en: 'Area' },
+  pickArea: { zh: '选择区域', en: 'Pick an area' },
+  searchArea: { zh: '搜索区划名称', en: 'Search areas' },
+  noResult: { zh: '没有结果', en: 'No results' },
+  yes: { zh: '是', en: 'Yes' },
+  no: { zh: '否', en: 'No' },
+  lang: { zh: 'English', en: '中文' },
+};
+
+export const t = translator(common);

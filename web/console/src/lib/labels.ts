@@ -1,0 +1,118 @@
+// Names of the server's codes in both languages (the server sends Chinese labels only).
+import { lang } from '@civgrid/shared/src/i18n';
+
+type Names = Record<string, [zh: string, en: string]>;
+
+function pick(names: Names, code: string | null | undefined): string {
+  if (!code) return '';
+  const n = names[code];
+  return n ? (lang.value === 'en' ? n[1] : n[0]) : code;
+}
+
+export const STATES: Names = {
+  reported: ['待受理', 'To accept'],
+  accepted: ['待派遣', 'To dispatch'],
+  dispatched: ['待签收', 'To sign for'],
+  handling: ['处置中', 'Handling'],
+  on_hold: ['挂账', 'On hold'],
+  verifying: ['待核查', 'To verify'],
+  evaluating: ['待评价', 'To evaluate'],
+  closed: ['已结案', 'Closed'],
+  voided: ['已作废', 'Voided'],
+  merged: ['已合并', 'Merged'],
+};
+
+export const ACTIONS: Names = {
+  report: ['上报', 'Report'],
+  accept: ['受理', 'Accept'],
+  void: ['不予受理', 'Void'],
+  dispatch: ['派遣', 'Dispatch'],
+  sign_for: ['签收', 'Sign for'],
+  return: ['退回', 'Return'],
+  request_extension: ['延期申请', 'Request extension'],
+  decide_extension: ['延期审批', 'Decide extension'],
+  hold: ['挂账', 'Hold'],
+  resume: ['恢复', 'Resume'],
+  escalate: ['上报上级', 'Escalate'],
+  self_handle: ['自行处置', 'Handle myself'],
+  handle: ['处置反馈', 'Feed back'],
+  verify_pass: ['核查通过', 'Verified'],
+  verify_fail: ['核查不通过', 'Verification failed'],
+  evaluate: ['评价结案', 'Evaluate and close'],
+  supervise: ['督办', 'Supervise'],
+  reply: ['督办回复', 'Reply'],
+  merge: ['合并', 'Merge'],
+  merged_in: ['合并重复事件', 'Duplicate merged in'],
+  light: ['时限预警', 'Time limit warning'],
+};
+
+export const ROLES: Names = {
+  grid_worker: ['网格员', 'Grid worker'],
+  grid_chief: ['网格长', 'Grid chief'],
+  grid_instructor: ['网格指导员', 'Grid instructor'],
+  centre_operator: ['综治中心', 'Centre operator'],
+  dept_liaison: ['部门联络员', 'Department liaison'],
+  leader: ['领导', 'Leader'],
+  mediator: ['调解员', 'Mediator'],
+  admin: ['系统管理员', 'Administrator'],
+  citizen: ['群众', 'Citizen'],
+  system: ['系统', 'System'],
+};
+
+export const SOURCES: Names = {
+  grid_worker: ['网格员上报', 'Grid worker'],
+  citizen: ['群众上报', 'Citizen'],
+  hotline: ['12345热线', '12345 hotline'],
+  video_alarm: ['视频告警', 'Video alarm'],
+  department: ['部门移交', 'Department'],
+  leader: ['领导交办', 'Leader'],
+};
+
+export const LIGHTS: Names = { green: ['绿灯', 'Green'], yellow: ['黄灯', 'Yellow'], red: ['红灯', 'Red'] };
+
+export const EVALUATIONS: Names = {
+  satisfied: ['满意', 'Satisfied'],
+  basically_satisfied: ['基本满意', 'Basically satisfied'],
+  unsatisfied: ['不满意', 'Unsatisfied'],
+};
+
+export const STEPS: Names = {
+  accept: ['受理', 'Accept'],
+  dispatch: ['派遣', 'Dispatch'],
+  sign: ['签收', 'Sign for'],
+  handle: ['处置', 'Handle'],
+  verify: ['核查', 'Verify'],
+};
+
+export const PRIORITIES: Names = { urgent: ['紧急', 'Urgent'], high: ['较急', 'High'], normal: ['一般', 'Normal'] };
+
+export const REQUEST_STATUS: Names = {
+  pending: ['待审批', 'Pending'],
+  approved: ['已批准', 'Approved'],
+  rejected: ['已驳回', 'Rejected'],
+  denied: ['已驳回', 'Denied'],
+  delivered: ['已送达', 'Delivered'],
+  failed: ['失败', 'Failed'],
+  active: ['正常', 'Active'],
+  disabled: ['已停用', 'Disabled'],
+};
+
+export const LEVELS: Names = {
+  province: ['省', 'Province'],
+  city: ['市', 'City'],
+  county: ['县区', 'County'],
+  township: ['乡镇街道', 'Township'],
+  village: ['村社区', 'Village'],
+  grid: ['网格', 'Grid'],
+};
+
+export const state = (c?: string | null) => pick(STATES, c);
+export const action = (c?: string | null) => pick(ACTIONS, c);
+export const role = (c?: string | null) => pick(ROLES, c);
+export const source = (c?: string | null) => pick(SOURCES, c);
+export const light = (c?: string | null) => pick(LIGHTS, c);
+export const evaluation = (c?: string | null) => pick(EVALUATIONS, c);
+export const step = (c?: string | null) => pick(STEPS, c);
+export const priority = (c?: string | null) => pick(PRIORITIES, c);
+export const status = (c?: string | null) => pick(REQUEST_STATUS, c);
+export const level = (c?: string | null) => pick(LEVELS, c);
