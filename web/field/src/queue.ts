@@ -1,0 +1,305 @@
+// The offline report queue: every report is stored in IndexedDB first (with its idempotency
+// key, chosen once, and its photos as Blobs) and sent from there. Plain TypeScript, no Vue, so
+// it can be tested with fake-indexeddb.
+//
+// Rules:
+// - an item leaves the queue only when the server answered 200/201 (a replayed submission
+//   counts as sent); it then goes to the short "sent" history;
+// - no answer (offline), 401, 408, 429 and 5xx keep it pending and stop the pass (order is kept;
+//   the next trigger retries); 401 also tells the app to sign in again;
+// - any other 4xx marks it failed with the server's message, until the user edits, retries or
+//   deletes it;
+// - one pass at a time: concurrent flush calls share the running pass (and a Web Lock across
+//   tabs where the browser has one), so an item is never sent twice at once; the idempotency
+//   key covers a reload or a lost answer mid-send.
+import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
+import type { Schemas } from '@civgrid/shared';
+
+export type ReportData = Omit<Schemas['NewEvent'], 'idempotency_key'>;
+export type ItemState = 'pending' | 'sending' | 'failed';
+
+/** Why the last attempt did not go through: HTTP status (0 = no answer) and server message. */
+export interface SendError {
+  status: number;
+  code: string;
+  message: string;
+}
+
+export interface QueuedReport {
+  id: number;
+  /** Idempotency key, chosen at enqueue time and never changed. */
+  key: string;
+  /** The user whose session sends it. */
+  owner: string;
+  data: ReportData;
+  photos: Blob[];
+  /** Category name, for lists. */
+  label: string;
+  state: ItemState;
+  error?: SendError;
+  attempts: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface SentReport {
+  key: string;
+  owner: string;
+  label: string;
+  description: string;
+  eventId: string;
+  caseNo: string;
+  replayed: boolean;
+  createdAt: number;
+  sentAt: number;
+}
+
+/** Sends one item; resolves with the HTTP answer, rejects when the request got no answer. */
+export type Send = (item: QueuedReport) => Promise<{ status: number; body: unknown }>;
+
+export interface FlushResult {
+  sent: number;
+  failed: number;
+  /** Why the pass stopped early, if it did. */
+  stopped?: 'offline' | 'unauthenticated' | 'server';
+}
+
+interface QueueDb extends DBSchema {
+  reports: { key: number; value: QueuedReport; indexes: { key: string } };
+  sent: { key: string; value: SentReport; indexes: { sentAt: number } };
+}
+
+export interface QueueOptions {
+  send: Send;
+  dbName?: string;
+  onUnauthenticated?: () => void;
+  /** How many sent reports the history keeps. */
+  keepSent?: number;
+  newKey?: () => string;
+}
+
+const TRANSIENT = new Set([401, 408, 429]);
+
+export class ReportQueue {
+  private db?: Promise<IDBPDatabase<QueueDb>>;
+  private running?: Promise<FlushResult>;
+  private again = false;
+  private listeners = new Set<() => void>();
+
+  constructor(private readonly opts: QueueOptions) {}
+
+  private open(): Promise<IDBPDatabase<QueueDb>> {
+    this.db ??= openDB<QueueDb>(this.opts.dbName ?? 'civgrid-field', 1, {
+      upgrade(db) {
+        const r = db.createObjectStore('reports', { keyPath: 'id', autoIncrement: true });
+        r.createIndex('key', 'key', { unique: true });
+        db.createObjectStore('sent', { keyPath: 'key' }).createIndex('sentAt', 'sentAt');
+      },
+    }).then(async (db) => {
+      // A page that died mid-send left its item "sending": send it again (same key).
+      const tx = db.transaction('reports', 'readwrite');
+      for (const r of await tx.store.getAll()) {
+        if (r.state === 'sending') await tx.store.put({ ...r, state: 'pending' });
+      }
+      await tx.done;
+      return db;
+    });
+    return this.db;
+  }
+
+  /** Called after every change of the queue or the history. */
+  subscribe(f: () => void): () => void {
+    this.listeners.add(f);
+    return () => this.listeners.delete(f);
+  }
+
+  private changed() {
+    for (const f of this.listeners) f();
+  }
+
+  async enqueue(owner: string, data: ReportData, photos: Blob[], label: string): Promise<QueuedReport> {
+    const db = await this.open();
+    const now = Date.now();
+    const item = {
+      key: (this.opts.newKey ?? (() => crypto.randomUUID()))(),
+      owner,
+      data,
+      photos,
+      label,
+      state: 'pending' as const,
+      attempts: 0,
+      createdAt: now,
+      updatedAt: now,
+    };
+    const id = await db.add('reports', item as QueuedReport);
+    this.changed();
+    return { ...item, id };
+  }
+
+  /** Queued items, oldest first. */
+  async list(): Promise<QueuedReport[]> {
+    return (await this.open()).getAll('reports');
+  }
+
+  async get(id: number): Promise<QueuedReport | undefined> {
+    return (await this.open()).get('reports', id);
+  }
+
+  /** Sent reports, newest first. */
+  async sent(): Promise<SentReport[]> {
+    return (await (await this.open()).getAllFromIndex('sent', 'sentAt')).reverse();
+  }
+
+  /** Changes a waiting or failed item (same key); it becomes pending again. */
+  async update(id: number, data: ReportData, photos: Blob[], label: string): Promise<void> {
+    await this.change(id, (r) => ({ ...r, data, photos, label, state: 'pending', error: undefined }));
+  }
+
+  /** Puts a failed item back in line. */
+  async retry(id: number): Promise<void> {
+    await this.change(id, (r) => ({ ...r, state: 'pending', error: undefined }));
+  }
+
+  /** Deletes a waiting or failed item. */
+  async remove(id: number): Promise<void> {
+    const db = await this.open();
+    const tx = db.transaction('reports', 'readwrite');
+    const r = await tx.store.get(id);
+    if (r?.state === 'sending') throw new Error('正在发送，请稍候');
+    if (r) await tx.store.delete(id);
+    await tx.done;
+    this.changed();
+  }
+
+  private async change(id: number, f: (r: QueuedReport) => QueuedReport) {
+    const db = await this.open();
+    const tx = db.transaction('reports', 'readwrite');
+    const r = await tx.store.get(id);
+    if (!r) throw new Error('该上报已不在队列中');
+    if (r.state === 'sending') throw new Error('正在发送，请稍候');
+    await tx.store.put({ ...f(r), updatedAt: Date.now() });
+    await tx.done;
+    this.changed();
+  }
+
+  /**
+   * Sends the pending items of `owner`, oldest first. Calls made while a pass runs share it
+   * and make it go round once more, so items queued meanwhile are sent too.
+   */
+  flush(owner: string): Promise<FlushResult> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    const total: FlushResult = { sent: 0, failed: 0 };
+    const run = async () => {
+      do {
+        this.again = false;
+        const r = await this.pass(owner);
+        total.sent += r.sent;
+        total.failed += r.failed;
+        total.stopped = r.stopped;
+        if (r.stopped) break;
+      } while (this.again);
+      return total;
+    };
+    const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
+    const exclusive = async (): Promise<FlushResult> => (locks ? await locks.request('civgrid-field-queue', run) : run());
+    const running = exclusive().finally(() => {
+      this.running = undefined;
+    });
+    this.running = running;
+    return running;
+  }
+
+  private async pass(owner: string): Promise<FlushResult> {
+    const db = await this.open();
+    const res: FlushResult = { sent: 0, failed: 0 };
+    const ids = (await db.getAll('reports'))
+      .filter((r) => r.owner === owner && r.state === 'pending')
+      .map((r) => r.id);
+    for (const id of ids) {
+      // Claim it: still there and still pending (the user may have deleted or it may be sent).
+      const tx = db.transaction('reports', 'readwrite');
+      const cur = await tx.store.get(id);
+      if (!cur || cur.state !== 'pending') {
+        await tx.done;
+        continue;
+      }
+      const item: QueuedReport = { ...cur, state: 'sending', attempts: cur.attempts + 1, updatedAt: Date.now() };
+      await tx.store.put(item);
+      await tx.done;
+      this.changed();
+
+      let answer: { status: number; body: unknown } | undefined;
+      try {
+        answer = await this.opts.send(item);
+      } catch {
+        answer = undefined;
+      }
+      const status = answer?.status ?? 0;
+      if (status === 200 || status === 201) {
+        await this.done(db, item, answer?.body);
+        res.sent++;
+        continue;
+      }
+      const body = (answer?.body ?? {}) as { code?: string; message?: string };
+      const error: SendError = {
+        status,
+        code: body.code ?? (status ? `http_${status}` : 'offline'),
+        message: body.message ?? '',
+      };
+      const permanent = status >= 400 && status < 500 && !TRANSIENT.has(status);
+      await db.put('reports', { ...item, state: permanent ? 'failed' : 'pending', error, updatedAt: Date.now() });
+      this.changed();
+      if (permanent) {
+        res.failed++;
+        continue;
+      }
+      res.stopped = status === 0 ? 'offline' : status === 401 ? 'unauthenticated' : 'server';
+      if (status === 401) this.opts.onUnauthenticated?.();
+      break;
+    }
+    return res;
+  }
+
+  private async done(db: IDBPDatabase<QueueDb>, item: QueuedReport, body: unknown) {
+    const b = (body ?? {}) as { event?: { id?: string; case_no?: string }; replayed?: boolean };
+    const tx = db.transaction(['reports', 'sent'], 'readwrite');
+    await tx.objectStore('reports').delete(item.id);
+    const sent = tx.objectStore('sent');
+    await sent.put({
+      key: item.key,
+      owner: item.owner,
+      label: item.label,
+      description: item.data.description,
+      eventId: b.event?.id ?? '',
+      caseNo: b.event?.case_no ?? '',
+      replayed: b.replayed === true,
+      createdAt: item.createdAt,
+      sentAt: Date.now(),
+    });
+    // Keep only the newest entries of the history.
+    const keep = this.opts.keepSent ?? 50;
+    const keys = await sent.index('sentAt').getAllKeys();
+    for (const k of keys.slice(0, Math.max(0, keys.length - keep))) await sent.delete(k);
+    await tx.done;
+    this.changed();
+  }
+
+  /** Closes the database (tests reopen it to check what survived). */
+  async close(): Promise<void> {
+    if (this.db) (await this.db).close();
+    this.db = undefined;
+  }
+}
+
+/** The real sender: the report as multipart (`data` JSON + `photo` parts) to POST /api/events. */
+export const sendReport: Send = async (item) => {
+  const form = new FormData();
+  form.append('data', JSON.stringify({ ...item.data, idempotency_key: item.key }));
+  item.photos.forEach((p, i) => form.append('photo', p, `photo${i + 1}.jpg`));
+  const r = await fetch('/api/events', { method: 'POST', body: form, credentials: 'same-origin' });
+  const body: unknown = await r.json().catch(() => ({}));
+  return { status: r.status, body };
+};

@@ -1,0 +1,21 @@
+import { createRouter, createWebHistory } from 'vue-router';
+import HomeView from './views/HomeView.vue';
+import { user } from './session';
+
+export const router = createRouter({
+  history: createWebHistory(import.meta.env.BASE_URL),
+  routes: [
+    { path: '/', component: HomeView },
+    { path: '/login', component: () => import('./views/LoginView.vue'), meta: { public: true } },
+    { path: '/report', component: () => import('./views/ReportView.vue') },
+    { path: '/report/:id(\\d+)', component: () => import('./views/ReportView.vue'), props: true },
+    { path: '/queue', component: () => import('./views/QueueView.vue') },
+    { path: '/tasks', component: () => import('./views/TasksView.vue') },
+    { path: '/events/:id', component: () => import('./views/EventView.vue'), props: true },
+    { path: '/:rest(.*)*', redirect: '/' },
+  ],
+});
+
+router.beforeEach((to) => {
+  if (!to.meta.public && !user.value) return { path: '/login', query: to.fullPath === '/' ? {} : { next: to.fullPath } };
+});

@@ -1,0 +1,39 @@
+// The app's one report queue and what the screens show of it. The sender runs on start-up,
+// when the browser comes back online, every 30 seconds while something waits, after each new
+// report and on the 重试 button.
+import { ref } from 'vue';
+import { ReportQueue, sendReport, type FlushResult, type QueuedReport, type SentReport } from './queue';
+import { user } from './session';
+
+export const online = ref(navigator.onLine);
+export const items = ref<QueuedReport[]>([]);
+export const sent = ref<SentReport[]>([]);
+
+let unauthenticated: () => void = () => {};
+export const queue = new ReportQueue({ send: sendReport, onUnauthenticated: () => unauthenticated() });
+
+async function reload() {
+  [items.value, sent.value] = await Promise.all([queue.list(), queue.sent()]);
+}
+queue.subscribe(() => void reload());
+
+/** Sends what waits for the signed-in user; a no-op when signed out. */
+export async function flushNow(): Promise<FlushResult | null> {
+  const u = user.value;
+  if (!u) return null;
+  return queue.flush(u.id);
+}
+
+/** Starts the triggers of the sender; `onAuth` runs when the server answers 401. */
+export function startSender(onAuth: () => void) {
+  unauthenticated = onAuth;
+  void reload().then(flushNow);
+  window.addEventListener('online', () => {
+    online.value = true;
+    void flushNow();
+  });
+  window.addEventListener('offline', () => (online.value = false));
+  setInterval(() => {
+    if (items.value.some((i) => i.state === 'pending')) void flushNow();
+  }, 30_000);
+}
