@@ -69,7 +69,6 @@ const dict: Dict = {
 
   'photo.add': { zh: '拍照', en: 'Photo' },
   'photo.max': { zh: '最多 {n} 张照片', en: 'At most {n} photos' },
-  'photo.processing': { zh: '正在压缩照片…', en: 'Compressing…' },
 
   'queue.title': { zh: '上报队列', en: 'Report queue' },
   'queue.retry': { zh: '重试', en: 'Retry' },
@@ -103,7 +102,6 @@ const dict: Dict = {
 
   'event.title': { zh: '事件详情', en: 'Event' },
   'event.category': { zh: '类别', en: 'Category' },
-  'event.state': { zh: '状态', en: 'State' },
   'event.reportedAt': { zh: '上报时间', en: 'Reported' },
   'event.reporter': { zh: '上报人', en: 'Reporter' },
   'event.address': { zh: '地址', en: 'Address' },
@@ -122,11 +120,6 @@ const dict: Dict = {
   'event.done': { zh: '已提交', en: 'Done' },
   'event.offline': { zh: '离线状态无法办理，请联网后重试', en: 'Offline: try again when online' },
   'event.noActions': { zh: '当前无需您办理', en: 'Nothing for you to do now' },
-
-  'common.confirm': { zh: '确定', en: 'OK' },
-  'common.cancel': { zh: '取消', en: 'Cancel' },
-  'common.loading': { zh: '加载中…', en: 'Loading…' },
-  'common.refresh': { zh: '刷新', en: 'Refresh' },
 };
 
 export const t = translator(dict);

@@ -24,6 +24,16 @@ createApp(App).use(router).mount('#app');
 startSender(signIn);
 void refreshMe();
 
+// After a new version replaced the cached shell, a page still running the old one cannot load
+// its old chunks: load the new version (at most once a minute, so a real failure cannot loop).
+window.addEventListener('vite:preloadError', (e) => {
+  const last = Number(sessionStorage.getItem('civgrid.field.reloaded') ?? 0);
+  if (Date.now() - last < 60_000) return;
+  e.preventDefault();
+  sessionStorage.setItem('civgrid.field.reloaded', String(Date.now()));
+  location.reload();
+});
+
 if ('serviceWorker' in navigator && import.meta.env.PROD) {
   void navigator.serviceWorker.register(`${import.meta.env.BASE_URL}sw.js`, { scope: import.meta.env.BASE_URL });
 }
