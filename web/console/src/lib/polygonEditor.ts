@@ -1,13 +1,15 @@
-// A small polygon editor on a Leaflet map: click to add a vertex (once there are three, a
-// click goes into the nearest edge), drag a vertex to move it, right-click a vertex to
-// remove it, undo any of these. The result is a GeoJSON Polygon ring.
+// A small polygon editor on a Leaflet map. Drawing from scratch, each click adds the next
+// vertex; editing an existing ring, a click goes into the nearest edge. Drag a vertex to
+// move it, right-click it to remove it, undo any of these. The result is a GeoJSON Polygon.
 import { L } from './map';
 
 export class PolygonEditor {
   private vertices: L.LatLng[] = [];
-  private history: L.LatLng[][] = [];
+  private history: { vertices: L.LatLng[]; drawing: boolean }[] = [];
   private markers: L.Marker[] = [];
   private shape: L.Polygon;
+  /** Drawing from scratch: clicks append instead of going into the nearest edge. */
+  private drawing = true;
 
   constructor(
     private map: L.Map,
@@ -20,6 +22,7 @@ export class PolygonEditor {
   /** Starts editing `initial` (empty: draw from scratch). */
   start(initial: L.LatLng[]) {
     this.vertices = initial.map((p) => L.latLng(p.lat, p.lng));
+    this.drawing = initial.length === 0;
     this.history = [];
     this.shape.addTo(this.map);
     this.map.on('click', this.onClick);
@@ -39,13 +42,15 @@ export class PolygonEditor {
   clear() {
     this.save();
     this.vertices = [];
+    this.drawing = true;
     this.render();
   }
 
   undo() {
     const prev = this.history.pop();
     if (!prev) return;
-    this.vertices = prev;
+    this.vertices = prev.vertices;
+    this.drawing = prev.drawing;
     this.render();
   }
 
@@ -61,13 +66,13 @@ export class PolygonEditor {
   }
 
   private save() {
-    this.history.push(this.vertices.map((p) => L.latLng(p.lat, p.lng)));
+    this.history.push({ vertices: this.vertices.map((p) => L.latLng(p.lat, p.lng)), drawing: this.drawing });
   }
 
   private onClick = (e: L.LeafletMouseEvent) => {
     this.save();
     const v = this.vertices;
-    if (v.length < 3) v.push(e.latlng);
+    if (this.drawing || v.length < 3) v.push(e.latlng);
     else v.splice(this.nearestEdge(e.latlng) + 1, 0, e.latlng);
     this.render();
   };
