@@ -33,6 +33,7 @@ const common: Dict = {
   status: { zh: '状态', en: 'Status' },
   area: { zh: '区域', en: 'Area' },
   pickArea: { zh: '选择区域', en: 'Pick an area' },
+  pickLevel: { zh: '请选择：{l}', en: 'Pick one of: {l}' },
   searchArea: { zh: '搜索区划名称', en: 'Search areas' },
   noResult: { zh: '没有结果', en: 'No results' },
   yes: { zh: '是', en: 'Yes' },
