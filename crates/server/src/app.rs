@@ -5,10 +5,11 @@ use crate::error::{AppError, AppResult, Json};
 use crate::state::AppState;
 use crate::{accounts, areas, catalog, events, notifications, web};
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::routing::any;
 use serde::Serialize;
 use std::net::SocketAddr;
+use tower_http::compression::CompressionLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::{OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -48,6 +49,7 @@ async fn health() -> Json<Health> {
 fn api(max_upload_bytes: usize) -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health))
+        .routes(routes!(client_config))
         .merge(accounts::router())
         .merge(areas::router())
         .merge(catalog::router())
@@ -58,6 +60,26 @@ fn api(max_upload_bytes: usize) -> OpenApiRouter<AppState> {
 /// The OpenAPI 3.1 document of every route.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     api(0).split_for_parts().1
+}
+
+/// What the web apps need to know before signing in.
+#[derive(Serialize, ToSchema)]
+pub struct ClientConfig {
+    /// Basemap tile URL template (`https://…/{z}/{x}/{y}.png`); none = maps without a basemap.
+    tile_url: Option<String>,
+    tile_attribution: Option<String>,
+    /// Minutes of inactivity after which a session ends.
+    idle_timeout_minutes: i64,
+}
+
+/// Settings for the web apps (public).
+#[utoipa::path(get, path = "/api/config", tag = "health", responses((status = 200, body = ClientConfig)))]
+async fn client_config(State(state): State<AppState>) -> Json<ClientConfig> {
+    Json(ClientConfig {
+        tile_url: state.cfg.basemap_url.clone(),
+        tile_attribution: state.cfg.basemap_attribution.clone(),
+        idle_timeout_minutes: state.cfg.session_idle_minutes,
+    })
 }
 
 async fn api_not_found() -> AppResult<()> {
@@ -72,6 +94,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/{*rest}", any(api_not_found))
         .merge(web::router())
         .layer(DefaultBodyLimit::max(state.cfg.max_body_bytes))
+        .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -26,6 +26,8 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Optional basemap tile URL template (`https://…/{z}/{x}/{y}.png`); none = no basemap.
     pub basemap_url: Option<String>,
+    /// Attribution shown under the basemap (e.g. `© 天地图`).
+    pub basemap_attribution: Option<String>,
     /// Mark the session cookie `Secure` (set when served over HTTPS).
     pub secure_cookies: bool,
     /// Where photos are stored (content-addressed, with thumbnails).
@@ -54,6 +56,7 @@ impl Default for Config {
             locate_max_distance_m: 500.0,
             max_body_bytes: 2 * 1024 * 1024,
             basemap_url: None,
+            basemap_attribution: None,
             secure_cookies: false,
             files_dir: "civgrid-data/files".into(),
             max_photo_bytes: 8 * 1024 * 1024,

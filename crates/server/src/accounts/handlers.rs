@@ -5,7 +5,7 @@ use super::store;
 use crate::audit::{self, Audit};
 use crate::auth::{self, CurrentUser, Perm, Role, SESSION_COOKIE};
 use crate::db::{Db, fmt_time, is_unique_violation, new_id, parse_time};
-use crate::error::{AppError, AppResult, ErrorBody, Json};
+use crate::error::{AppError, AppResult, ErrorBody, Json, Path};
 use crate::state::AppState;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -283,31 +283,161 @@ pub async fn create_user(
     Ok((StatusCode::CREATED, Json(user_view(&state, &u).await?)))
 }
 
-/// Validates and creates an account; shared by the API, `civgrid user add` and the demo.
-pub async fn create_account(
-    db: &Db,
-    actor: Option<&CurrentUser>,
-    req: &CreateUser,
-) -> AppResult<String> {
-    let username = req.username.trim();
-    let valid_name = (3..=32).contains(&username.len())
-        && username
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-');
-    if !valid_name {
+/// The account `id` if the caller may manage it (it sits in the caller's subtree).
+async fn managed(state: &AppState, user: &CurrentUser, id: &str) -> AppResult<UserRow> {
+    let u = store::get_user(&state.db.pool, id)
+        .await?
+        .ok_or(AppError::UserNotFound)?;
+    let area = AreaCode::parse(&u.area_code).map_err(|e| anyhow::anyhow!("stored area: {e}"))?;
+    user.require(Perm::ManageUsers, &area)?;
+    Ok(u)
+}
+
+/// Changes an account's name, area, roles, department or status (disabling ends its sessions).
+#[utoipa::path(patch, path = "/api/users/{id}", tag = "users", request_body = UpdateUser,
+    params(("id" = String, Path, description = "账号编号")),
+    responses((status = 200, body = UserView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update_user(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Json(req): Json<UpdateUser>,
+) -> AppResult<Json<UserView>> {
+    let mut u = managed(&state, &user, &id).await?;
+    let roles = match &req.roles {
+        Some(r) => r.clone(),
+        None => Role::parse_list(&u.roles)
+            .unwrap_or_default()
+            .iter()
+            .map(|r| r.as_str().to_owned())
+            .collect(),
+    };
+    let liaison = roles.iter().any(|r| r == Role::DeptLiaison.as_str());
+    let dept = match (&req.department_id, liaison) {
+        (_, false) => None,
+        (Some(d), true) => Some(d.clone()),
+        (None, true) => u.department_id.clone(),
+    };
+    let p = check_profile(
+        &state.db,
+        req.display_name.as_deref().unwrap_or(&u.display_name),
+        req.area_code.as_deref().unwrap_or(&u.area_code),
+        &roles,
+        dept.as_deref(),
+    )
+    .await?;
+    user.require(Perm::ManageUsers, &p.area)?;
+    let status = req.status.clone().unwrap_or_else(|| u.status.clone());
+    if !["active", "disabled"].contains(&status.as_str()) {
         return Err(AppError::validation(
-            "username",
-            "用户名须为 3–32 位字母、数字、下划线、点或连字符",
+            "status",
+            "状态只能是 active 或 disabled",
         ));
     }
-    let display = req.display_name.trim();
+    if u.id == user.id && status == "disabled" {
+        return Err(AppError::validation("status", "不能停用自己的账号"));
+    }
+    let before = format!(
+        "{} {} {} {}",
+        u.display_name, u.area_code, u.roles, u.status
+    );
+    u.display_name = p.display;
+    u.area_code = p.area.as_str().into();
+    u.roles = Role::join(&p.roles);
+    u.department_id = dept;
+    u.status = status;
+    let mut tx = state.db.begin().await?;
+    store::update_profile(&mut tx, &u).await?;
+    if u.status == "disabled" {
+        store::delete_sessions(&mut tx, &u.id).await?;
+    }
+    audit::write(
+        &mut tx,
+        Audit::by(&user, "update_user", "user", &u.id)
+            .area(&u.area_code)
+            .detail(format!(
+                "{before} → {} {} {} {}",
+                u.display_name, u.area_code, u.roles, u.status
+            )),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(user_view(&state, &u).await?))
+}
+
+/// Lifts a lockout after failed logins.
+#[utoipa::path(post, path = "/api/users/{id}/unlock", tag = "users",
+    params(("id" = String, Path, description = "账号编号")),
+    responses((status = 200, body = UserView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn unlock_user(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> AppResult<Json<UserView>> {
+    let mut u = managed(&state, &user, &id).await?;
+    let mut tx = state.db.begin().await?;
+    store::set_failures(&mut tx, &u.id, 0, None, None).await?;
+    audit::write(
+        &mut tx,
+        Audit::by(&user, "unlock_user", "user", &u.id).area(&u.area_code),
+    )
+    .await?;
+    tx.commit().await?;
+    u.failed_count = 0;
+    u.first_failed_at = None;
+    u.locked_until = None;
+    Ok(Json(user_view(&state, &u).await?))
+}
+
+/// Sets a new password for an account (e.g. a forgotten one) and ends its sessions.
+#[utoipa::path(post, path = "/api/users/{id}/reset-password", tag = "users", request_body = ResetPassword,
+    params(("id" = String, Path, description = "账号编号")),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn reset_password(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Json(req): Json<ResetPassword>,
+) -> AppResult<StatusCode> {
+    let u = managed(&state, &user, &id).await?;
+    check_complexity(&u.username, &req.password)
+        .map_err(|e| AppError::WeakPassword(e.to_string()))?;
+    let hash = auth::hash_password(req.password.clone()).await?;
+    let mut tx = state.db.begin().await?;
+    store::set_password(&mut tx, &u.id, &hash).await?;
+    store::set_failures(&mut tx, &u.id, 0, None, None).await?;
+    store::delete_sessions(&mut tx, &u.id).await?;
+    audit::write(
+        &mut tx,
+        Audit::by(&user, "reset_password", "user", &u.id).area(&u.area_code),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A checked account profile: name, area, roles and department (shared by create and update).
+struct Profile {
+    display: String,
+    area: AreaCode,
+    roles: Vec<Role>,
+}
+
+async fn check_profile(
+    db: &Db,
+    display_name: &str,
+    area_code: &str,
+    roles: &[String],
+    department_id: Option<&str>,
+) -> AppResult<Profile> {
+    let display = display_name.trim();
     if display.is_empty() || display.chars().count() > 50 {
         return Err(AppError::validation(
             "display_name",
             "姓名不能为空，且不超过 50 个字",
         ));
     }
-    let area = AreaCode::parse(&req.area_code).map_err(|_| AppError::InvalidAreaCode)?;
+    let area = AreaCode::parse(area_code).map_err(|_| AppError::InvalidAreaCode)?;
     let exists = if area.level() == civgrid_core::Level::Grid {
         crate::areas::store::get_grid(&db.pool, area.as_str())
             .await?
@@ -320,10 +450,9 @@ pub async fn create_account(
     if !exists {
         return Err(AppError::AreaNotFound);
     }
-    let roles = Role::parse_list(&req.roles.join(","))
+    let roles = Role::parse_list(&roles.join(","))
         .ok_or_else(|| AppError::validation("roles", "角色无效，可选：grid_worker、grid_chief、grid_instructor、centre_operator、dept_liaison、leader、mediator、admin、citizen"))?;
-    check_complexity(username, &req.password).map_err(|e| AppError::WeakPassword(e.to_string()))?;
-    if let Some(d) = &req.department_id {
+    if let Some(d) = department_id {
         if !roles.contains(&Role::DeptLiaison) {
             return Err(AppError::validation(
                 "department_id",
@@ -342,6 +471,43 @@ pub async fn create_account(
             ));
         }
     }
+    Ok(Profile {
+        display: display.to_owned(),
+        area,
+        roles,
+    })
+}
+
+/// Validates and creates an account; shared by the API, `civgrid user add` and the demo.
+pub async fn create_account(
+    db: &Db,
+    actor: Option<&CurrentUser>,
+    req: &CreateUser,
+) -> AppResult<String> {
+    let username = req.username.trim();
+    let valid_name = (3..=32).contains(&username.len())
+        && username
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-');
+    if !valid_name {
+        return Err(AppError::validation(
+            "username",
+            "用户名须为 3–32 位字母、数字、下划线、点或连字符",
+        ));
+    }
+    let Profile {
+        display,
+        area,
+        roles,
+    } = check_profile(
+        db,
+        &req.display_name,
+        &req.area_code,
+        &req.roles,
+        req.department_id.as_deref(),
+    )
+    .await?;
+    check_complexity(username, &req.password).map_err(|e| AppError::WeakPassword(e.to_string()))?;
     let hash = auth::hash_password(req.password.clone()).await?;
     let id = new_id();
     let mut tx = db.begin().await?;
@@ -349,7 +515,7 @@ pub async fn create_account(
         &mut tx,
         &id,
         username,
-        display,
+        &display,
         area.as_str(),
         &Role::join(&roles),
         &hash,

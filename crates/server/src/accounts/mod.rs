@@ -16,4 +16,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(me))
         .routes(routes!(change_password))
         .routes(routes!(list_users, create_user))
+        .routes(routes!(update_user))
+        .routes(routes!(unlock_user))
+        .routes(routes!(reset_password))
 }

@@ -75,3 +75,21 @@ pub struct CreateUser {
     #[serde(default)]
     pub department_id: Option<String>,
 }
+
+/// Changes to an account; fields left out stay as they are.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct UpdateUser {
+    pub display_name: Option<String>,
+    pub area_code: Option<String>,
+    pub roles: Option<Vec<String>>,
+    /// For liaisons; cleared when the account is no longer a liaison.
+    pub department_id: Option<String>,
+    /// active | disabled (a disabled account cannot sign in; its sessions end).
+    pub status: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ResetPassword {
+    /// The new password (the password rules apply).
+    pub password: String,
+}

@@ -149,3 +149,29 @@ pub async fn set_department(tx: &mut Tx, id: &str, dept: Option<&str>) -> Result
         .await?;
     Ok(())
 }
+
+/// Replaces an account's profile and status.
+pub async fn update_profile(tx: &mut Tx, u: &UserRow) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE users SET display_name = $2, area_code = $3, roles = $4, department_id = $5,
+                          status = $6 WHERE id = $1",
+    )
+    .bind(&u.id)
+    .bind(&u.display_name)
+    .bind(&u.area_code)
+    .bind(&u.roles)
+    .bind(&u.department_id)
+    .bind(&u.status)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Ends every session of a user.
+pub async fn delete_sessions(tx: &mut Tx, user_id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}

@@ -839,6 +839,130 @@ pub async fn list_events(
     }))
 }
 
+/// The work queues and who works them (the `queue` filter of `GET /api/events`).
+const QUEUES: &[(&str, &str, &[Role])] = &[
+    ("to_accept", "待受理", &[Role::CentreOperator]),
+    ("to_dispatch", "待派遣", &[Role::CentreOperator]),
+    (
+        "to_sign",
+        "待签收",
+        &[Role::DeptLiaison, Role::CentreOperator],
+    ),
+    (
+        "handling",
+        "处置中",
+        &[Role::DeptLiaison, Role::CentreOperator],
+    ),
+    (
+        "to_verify",
+        "待核查",
+        &[Role::GridWorker, Role::GridChief, Role::CentreOperator],
+    ),
+    ("to_evaluate", "待评价", &[Role::CentreOperator]),
+    (
+        "supervised",
+        "我的督办",
+        &[Role::CentreOperator, Role::Leader],
+    ),
+    (
+        "overdue",
+        "超期",
+        &[
+            Role::CentreOperator,
+            Role::DeptLiaison,
+            Role::Leader,
+            Role::Admin,
+            Role::GridChief,
+            Role::GridInstructor,
+        ],
+    ),
+    (
+        "mine",
+        "我上报的",
+        &[
+            Role::GridWorker,
+            Role::GridChief,
+            Role::CentreOperator,
+            Role::Citizen,
+        ],
+    ),
+];
+
+/// The caller's work queues with their counts, in working order.
+#[utoipa::path(get, path = "/api/events/queues", tag = "events",
+    responses((status = 200, body = Vec<QueueCount>), (status = 401, body = ErrorBody)))]
+pub async fn queues(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> AppResult<Json<Vec<QueueCount>>> {
+    let mut out = Vec::new();
+    for (queue, label, roles) in QUEUES {
+        if !roles.iter().any(|r| user.has_role(*r)) {
+            continue;
+        }
+        let q = EventQuery {
+            queue: Some((*queue).into()),
+            ..Default::default()
+        };
+        let count = store::count(&state.db.read, &scoped(&user, &q)?).await?;
+        out.push(QueueCount {
+            queue: (*queue).into(),
+            label: (*label).into(),
+            count,
+        });
+    }
+    Ok(Json(out))
+}
+
+/// The most map points one answer carries.
+const MAX_POINTS: i64 = 20_000;
+
+/// Located events in the caller's scope for the map, with the list's filters (open events
+/// when no `state` is given), newest first, at most 20,000.
+#[utoipa::path(get, path = "/api/events/points", tag = "events", params(EventQuery),
+    responses((status = 200, body = MapPoints), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn points(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(mut q): Query<EventQuery>,
+) -> AppResult<Json<MapPoints>> {
+    if q.state.is_none() {
+        q.state = Some(
+            EvState::ALL
+                .iter()
+                .filter(|s| !s.is_final())
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(","),
+        );
+    }
+    let w = scoped(&user, &q)?;
+    let rows = store::points(&state.db.read, &w, MAX_POINTS + 1).await?;
+    let truncated = rows.len() as i64 > MAX_POINTS;
+    let total = if truncated {
+        store::count(&state.db.read, &w).await?
+    } else {
+        rows.len() as i64
+    };
+    let names = category_names(&state).await?;
+    Ok(Json(MapPoints {
+        total,
+        truncated,
+        items: rows
+            .into_iter()
+            .take(MAX_POINTS as usize)
+            .map(|(id, lon, lat, light, state, cat)| MapPoint {
+                id,
+                lon,
+                lat,
+                light,
+                state,
+                category_name: names.get(&cat).cloned().unwrap_or_default(),
+            })
+            .collect(),
+    }))
+}
+
 /// A photo (or its thumbnail) of an event the caller can see.
 #[utoipa::path(get, path = "/api/files/{sha256}", tag = "events", params(("sha256" = String, Path, description = "照片的 SHA-256"), FileQuery),
     responses((status = 200, description = "图片", content_type = "image/*"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
@@ -934,6 +1058,7 @@ pub async fn stats(
             Some(child) => format!("substr(area_code, 1, {})", child.code_len()),
             None => "area_code".into(),
         },
+        "grid" => "area_code".into(),
         "department" => "dept_id".into(),
         "category" => "category_code".into(),
         "group" => "substr(category_code, 1, 2)".into(),
@@ -941,7 +1066,7 @@ pub async fn stats(
         _ => {
             return Err(AppError::validation(
                 "by",
-                "分组只能是 area、department、category、group 或 none",
+                "分组只能是 area、grid、department、category、group 或 none",
             ));
         }
     };
@@ -956,6 +1081,7 @@ pub async fn stats(
             store::names(&state.db.read, "grids", &keys).await?
         }
         "area" => store::names(&state.db.read, "areas", &keys).await?,
+        "grid" => store::names(&state.db.read, "grids", &keys).await?,
         "department" => store::names(&state.db.read, "departments", &keys).await?,
         "category" | "group" => category_names(&state)
             .await?

@@ -18,6 +18,8 @@ pub fn router(max_upload_bytes: usize) -> OpenApiRouter<AppState> {
     use handlers::*;
     OpenApiRouter::new()
         .routes(routes!(report, list_events))
+        .routes(routes!(queues))
+        .routes(routes!(points))
         .routes(routes!(get_event))
         .routes(routes!(make_move))
         .layer(DefaultBodyLimit::max(max_upload_bytes))

@@ -301,6 +301,35 @@ pub struct EventQuery {
     pub per_page: Option<i64>,
 }
 
+/// A work queue of the caller with how many events wait in it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QueueCount {
+    /// The `queue` filter of `GET /api/events`.
+    pub queue: String,
+    pub label: String,
+    pub count: i64,
+}
+
+/// A located event for the map.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MapPoint {
+    pub id: String,
+    pub lon: f64,
+    pub lat: f64,
+    pub light: Option<String>,
+    pub state: String,
+    pub category_name: String,
+}
+
+/// The located events of a map view (open ones unless `state` says otherwise).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MapPoints {
+    pub total: i64,
+    /// True when more events matched than `items` holds (the newest are kept).
+    pub truncated: bool,
+    pub items: Vec<MapPoint>,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EventPage {
     pub total: i64,
@@ -313,7 +342,8 @@ pub struct EventPage {
 pub struct StatsQuery {
     /// Area (any level; default the caller's).
     pub area: Option<String>,
-    /// area (the next level down) | department | category | group | none
+    /// area (the next level down) | grid (every grid in the area) | department | category |
+    /// group | none
     pub by: Option<String>,
     /// Reported on or after (YYYY-MM-DD, China time).
     pub from: Option<String>,

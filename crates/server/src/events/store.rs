@@ -521,18 +521,40 @@ impl Where {
     }
 }
 
+/// How many events match.
+pub async fn count(pool: &AnyPool, w: &Where) -> Result<i64, sqlx::Error> {
+    let sql = format!("SELECT COUNT(*) FROM events WHERE {}", w.sql());
+    let mut q = sqlx::query_as::<_, (i64,)>(&sql);
+    for a in &w.args {
+        q = q.bind(a);
+    }
+    Ok(q.fetch_one(pool).await?.0)
+}
+
+/// A located event for the map: id, lon, lat, light, state, category code.
+pub type Point = (String, f64, f64, Option<String>, String, String);
+
+/// Located matching events for the map, newest first.
+pub async fn points(pool: &AnyPool, w: &Where, limit: i64) -> Result<Vec<Point>, sqlx::Error> {
+    let sql = format!(
+        "SELECT id, lon, lat, light, state, category_code FROM events \
+         WHERE {} AND lon IS NOT NULL AND lat IS NOT NULL ORDER BY reported_at DESC, id DESC LIMIT {limit}",
+        w.sql()
+    );
+    let mut q = sqlx::query_as(&sql);
+    for a in &w.args {
+        q = q.bind(a);
+    }
+    q.fetch_all(pool).await
+}
+
 pub async fn list(
     pool: &AnyPool,
     w: &Where,
     limit: i64,
     offset: i64,
 ) -> Result<(i64, Vec<EventRow>), sqlx::Error> {
-    let count_sql = format!("SELECT COUNT(*) FROM events WHERE {}", w.sql());
-    let mut q = sqlx::query_as::<_, (i64,)>(&count_sql);
-    for a in &w.args {
-        q = q.bind(a);
-    }
-    let (total,) = q.fetch_one(pool).await?;
+    let total = count(pool, w).await?;
     let sql = format!(
         "SELECT {EVENT_COLS} FROM events WHERE {} ORDER BY reported_at DESC, id DESC LIMIT {limit} OFFSET {offset}",
         w.sql()

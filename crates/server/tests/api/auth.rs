@@ -4,7 +4,7 @@ use crate::both;
 use crate::support::*;
 use civgrid_server::config::Config;
 use reqwest::StatusCode;
-use serde_json::json;
+use serde_json::{Value, json};
 
 async fn login_lockout_and_sessions(b: Backend) {
     let app = TestApp::demo(b).await;
@@ -263,3 +263,171 @@ async fn cli_user_add(b: Backend) {
     );
 }
 both!(cli_user_add);
+
+async fn user_admin(b: Backend) {
+    let app = TestApp::demo(b).await;
+    let admin = app.login("admin").await;
+    let (_, users) = admin.get("/api/users").await;
+    let id_of = |name: &str| {
+        users
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["username"] == name)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let (chief, worker, county) = (
+        id_of("grid_chief"),
+        id_of("grid_worker"),
+        id_of("county_centre"),
+    );
+    let worker_api = app.login("grid_worker").await;
+
+    // Edit: name, role, area; an unknown area or role changes nothing.
+    let (s, u) = admin
+        .patch(
+            &format!("/api/users/{chief}"),
+            json!({"display_name": "李网格长", "roles": ["grid_chief", "grid_instructor"], "area_code": "371502001"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{u}");
+    assert_eq!(
+        (&u["display_name"], &u["area_code"]),
+        (&json!("李网格长"), &json!("371502001"))
+    );
+    assert_eq!(u["roles"].as_array().unwrap().len(), 2);
+    let (s, r) = admin
+        .patch(
+            &format!("/api/users/{chief}"),
+            json!({"area_code": "371502999", "display_name": "X"}),
+        )
+        .await;
+    assert_eq!(
+        (s, r["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("area_not_found"))
+    );
+    let (s, r) = admin
+        .patch(&format!("/api/users/{chief}"), json!({"roles": ["boss"]}))
+        .await;
+    assert_eq!(
+        (s, r["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("validation_failed"))
+    );
+    let (_, me) = app.login("grid_chief").await.get("/api/auth/me").await;
+    assert_eq!(me["display_name"], "李网格长");
+
+    // Disable ends the sessions and refuses sign-in; enable lets it back in.
+    let (s, u) = admin
+        .patch(
+            &format!("/api/users/{worker}"),
+            json!({"status": "disabled"}),
+        )
+        .await;
+    assert_eq!(
+        (s, u["status"].as_str()),
+        (StatusCode::OK, Some("disabled"))
+    );
+    assert_eq!(
+        worker_api.get("/api/auth/me").await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    let (s, r) = app
+        .anon()
+        .post(
+            "/api/auth/login",
+            json!({"username": "grid_worker", "password": PW}),
+        )
+        .await;
+    assert_eq!(
+        (s, r["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("account_disabled"))
+    );
+    admin
+        .patch(&format!("/api/users/{worker}"), json!({"status": "active"}))
+        .await;
+    let (s, r) = admin
+        .patch(&format!("/api/users/{worker}"), json!({"status": "gone"}))
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{r}");
+
+    // Lockout lifted by an administrator.
+    for _ in 0..5 {
+        app.anon()
+            .post(
+                "/api/auth/login",
+                json!({"username": "grid_worker", "password": "Wrong@2026"}),
+            )
+            .await;
+    }
+    let (s, _) = app
+        .anon()
+        .post(
+            "/api/auth/login",
+            json!({"username": "grid_worker", "password": PW}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::LOCKED);
+    let (s, u) = admin
+        .post(&format!("/api/users/{worker}/unlock"), json!({}))
+        .await;
+    assert_eq!(
+        (s, &u["locked_until"]),
+        (StatusCode::OK, &Value::Null),
+        "{u}"
+    );
+    let worker_api = app.login("grid_worker").await;
+
+    // Password reset: rules apply; the old password and sessions stop working.
+    let (s, r) = admin
+        .post(
+            &format!("/api/users/{worker}/reset-password"),
+            json!({"password": "short"}),
+        )
+        .await;
+    assert_eq!(
+        (s, r["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("weak_password"))
+    );
+    let (s, _) = admin
+        .post(
+            &format!("/api/users/{worker}/reset-password"),
+            json!({"password": "Reset@2026x"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    assert_eq!(
+        worker_api.get("/api/auth/me").await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    app.login_pw("grid_worker", "Reset@2026x").await;
+
+    // Out of scope: a township operator cannot manage a county account; nobody disables themselves.
+    let town = app.login("town_centre").await;
+    assert_eq!(
+        town.post(&format!("/api/users/{county}/unlock"), json!({}))
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+    let (_, me) = admin.get("/api/auth/me").await;
+    let (s, _) = admin
+        .patch(
+            &format!("/api/users/{}", me["id"].as_str().unwrap()),
+            json!({"status": "disabled"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        admin.patch("/api/users/nobody", json!({})).await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM audit_log WHERE action IN ('update_user', 'unlock_user', 'reset_password')")
+            .await,
+        5
+    );
+}
+both!(user_admin);

@@ -1244,6 +1244,81 @@ async fn indicators(b: Backend) {
         .await;
     assert_eq!(st["rows"][0]["key"], grid);
     assert_eq!(st["rows"][0]["counts"]["reported"], 7);
+    // The heat layer: every grid of the township with its counts.
+    let (_, st) = town
+        .get(&format!(
+            "/api/stats/events?area={township}&by=grid&from=2026-12-01&to=2026-12-31"
+        ))
+        .await;
+    let rows = st["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{st}");
+    assert_eq!(
+        (&rows[0]["key"], &rows[0]["counts"]["reported"]),
+        (&json!(grid), &json!(7))
+    );
+    assert!(!rows[0]["name"].as_str().unwrap().is_empty());
+
+    // Work queues: only E7 is open (handled by 城管, red after the job).
+    let counts = |v: Value| -> Vec<(String, i64)> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|q| {
+                (
+                    q["queue"].as_str().unwrap().to_owned(),
+                    q["count"].as_i64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let q = |pairs: &[(&str, i64)]| -> Vec<(String, i64)> {
+        pairs.iter().map(|(k, n)| ((*k).to_owned(), *n)).collect()
+    };
+    let (s, v) = town.get("/api/events/queues").await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v[0]["label"], "待受理");
+    assert_eq!(
+        counts(v),
+        q(&[
+            ("to_accept", 0),
+            ("to_dispatch", 0),
+            ("to_sign", 0),
+            ("handling", 1),
+            ("to_verify", 0),
+            ("to_evaluate", 0),
+            ("supervised", 0),
+            ("overdue", 1),
+            ("mine", 0)
+        ])
+    );
+    assert_eq!(
+        counts(cgj.get("/api/events/queues").await.1),
+        q(&[("to_sign", 0), ("handling", 1), ("overdue", 1)])
+    );
+    assert_eq!(
+        counts(worker.get("/api/events/queues").await.1),
+        q(&[("to_verify", 0), ("mine", 7)])
+    );
+    // The map: open events only by default, all with `state`.
+    let (s, p) = town
+        .get(&format!("/api/events/points?area={township}"))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{p}");
+    assert_eq!(
+        (p["total"].as_i64(), p["truncated"].as_bool()),
+        (Some(1), Some(false))
+    );
+    assert_eq!(p["items"][0]["id"], json!(e7));
+    assert_eq!(p["items"][0]["light"], "red");
+    assert_eq!(p["items"][0]["category_name"], "噪声扰民");
+    let (_, p) = town
+        .get(&format!("/api/events/points?area={township}&state=closed"))
+        .await;
+    assert_eq!(p["total"], 4);
+    assert_eq!(
+        town.get("/api/events/points?area=371503").await.0,
+        StatusCode::FORBIDDEN
+    );
     // Out of scope, bad dates.
     assert_eq!(
         town.get("/api/stats/events?area=371503").await.0,
@@ -1494,6 +1569,26 @@ async fn demo_history(b: Backend) {
     .await
     .expect("history");
     assert!(h.events >= 400 && h.moves > 1500, "{h:?}");
+    // A live report on a day of the history continues its case numbers.
+    let taken = app
+        .scalar("SELECT COALESCE(MAX(CAST(substr(case_no, 13) AS INTEGER)), 0) FROM events WHERE case_no LIKE '371520261127%'")
+        .await;
+    assert!(taken > 0, "the history reaches its last day");
+    set_clock(&app, "2026-11-27T17:00:00+08:00");
+    let (_, _, pt) = place(&app).await;
+    let (s, r) = app
+        .login("grid_worker")
+        .await
+        .post(
+            "/api/events",
+            json!({"category": "0504", "description": "历史之后的上报", "lon": pt.0, "lat": pt.1}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{r}");
+    assert_eq!(
+        r["event"]["case_no"],
+        format!("371520261127{:05}", taken + 1)
+    );
     assert_eq!(app.scalar("SELECT COUNT(*) FROM events WHERE state = 'closed' AND (verified_at IS NULL OR evaluation IS NULL)").await, 0);
     assert!(
         app.scalar("SELECT COUNT(*) FROM events WHERE state = 'closed'")

@@ -75,3 +75,57 @@ fn openapi_snapshot() {
     }
     insta::assert_json_snapshot!("openapi", spec);
 }
+
+/// The web apps: the console at `/`, the field app at `/field/`, client routes fall back to
+/// `index.html`, a missing asset is a 404, and `/api/config` tells the apps their settings.
+async fn web_apps_and_client_config(b: Backend) {
+    let app = spawn_app(b).await;
+    let (s, cfg) = app.anon().get("/api/config").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(cfg["idle_timeout_minutes"], 30);
+    assert_eq!(cfg["tile_url"], serde_json::Value::Null);
+
+    let web = concat!(env!("CARGO_MANIFEST_DIR"), "/../../web");
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let get = |p: &str| http.get(format!("{}{p}", app.base)).send();
+    for (path, dist) in [
+        ("/", "console"),
+        ("/events/abc", "console"),
+        ("/field/", "field"),
+        ("/field/tasks", "field"),
+    ] {
+        let res = get(path).await.unwrap();
+        let built = std::path::Path::new(&format!("{web}/{dist}/dist/index.html")).exists();
+        let (status, ctype) = (
+            res.status(),
+            res.headers()[reqwest::header::CONTENT_TYPE].clone(),
+        );
+        assert!(
+            ctype.to_str().unwrap().starts_with("text/html"),
+            "{path}: {ctype:?}"
+        );
+        let body = res.text().await.unwrap();
+        if built {
+            assert_eq!(status, StatusCode::OK, "{path}");
+            assert!(body.contains("<div id=\"app\""), "{path}: {body}");
+        } else {
+            assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{path}");
+            assert!(body.contains("npm run build"), "{path}");
+        }
+    }
+    let res = get("/field").await.unwrap();
+    assert_eq!(res.status(), StatusCode::PERMANENT_REDIRECT);
+    assert_eq!(res.headers()[reqwest::header::LOCATION], "/field/");
+    assert_eq!(
+        get("/field/assets/missing.js").await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        get("/assets/missing.css").await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+}
+both!(web_apps_and_client_config);

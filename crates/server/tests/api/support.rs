@@ -252,6 +252,10 @@ impl Api {
         Self::send(self.req(reqwest::Method::PUT, path).json(&body)).await
     }
 
+    pub async fn patch(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        Self::send(self.req(reqwest::Method::PATCH, path).json(&body)).await
+    }
+
     /// `multipart/form-data`: `data` as JSON and each photo as a `photo` part.
     pub async fn post_form(
         &self,
