@@ -348,6 +348,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Settings for the web apps (public). */
+        get: operations["client_config"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/departments": {
         parameters: {
             query?: never;
@@ -412,6 +429,43 @@ export interface paths {
         put?: never;
         /** Reports an event (网格员、群众、12345 热线、部门、领导，或持接口密钥的外部系统). */
         post: operations["report"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/events/points": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Located events in the caller's scope for the map, with the list's filters (open events
+         *     when no `state` is given), newest first, at most 20,000.
+         */
+        get: operations["points"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/events/queues": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's work queues with their counts, in working order. */
+        get: operations["queues"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -809,6 +863,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/users/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Changes an account's name, area, roles, department or status (disabling ends its sessions). */
+        patch: operations["update_user"];
+        trace?: never;
+    };
+    "/api/users/{id}/reset-password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sets a new password for an account (e.g. a forgotten one) and ends its sessions. */
+        post: operations["reset_password"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/{id}/unlock": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Lifts a lockout after failed logins. */
+        post: operations["unlock_user"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -933,6 +1038,17 @@ export interface components {
         };
         ChangeRequestView: components["schemas"]["ChangeRequest"] & {
             boundary: Record<string, never>;
+        };
+        /** @description What the web apps need to know before signing in. */
+        ClientConfig: {
+            /**
+             * Format: int64
+             * @description Minutes of inactivity after which a session ends.
+             */
+            idle_timeout_minutes: number;
+            tile_attribution?: string | null;
+            /** @description Basemap tile URL template (`https://…/{z}/{x}/{y}.png`); none = maps without a basemap. */
+            tile_url?: string | null;
         };
         /** @description How many nodes of each lower level a node holds. */
         Counts: {
@@ -1180,6 +1296,25 @@ export interface components {
             token: string;
             user: components["schemas"]["UserView"];
         };
+        /** @description A located event for the map. */
+        MapPoint: {
+            category_name: string;
+            id: string;
+            /** Format: double */
+            lat: number;
+            light?: string | null;
+            /** Format: double */
+            lon: number;
+            state: string;
+        };
+        /** @description The located events of a map view (open ones unless `state` says otherwise). */
+        MapPoints: {
+            items: components["schemas"]["MapPoint"][];
+            /** Format: int64 */
+            total: number;
+            /** @description True when more events matched than `items` holds (the newest are kept). */
+            truncated: boolean;
+        };
         Marked: {
             /** Format: int64 */
             marked: number;
@@ -1317,6 +1452,14 @@ export interface components {
             /** Format: int64 */
             width: number;
         };
+        /** @description A work queue of the caller with how many events wait in it. */
+        QueueCount: {
+            /** Format: int64 */
+            count: number;
+            label: string;
+            /** @description The `queue` filter of `GET /api/events`. */
+            queue: string;
+        };
         /** @description Answer to a report. */
         Reported: {
             /** @description Open events of the same category nearby in the last 72 hours. */
@@ -1324,6 +1467,10 @@ export interface components {
             event: components["schemas"]["EventSummary"];
             /** @description True when this was a retry of an earlier submission (same idempotency key). */
             replayed: boolean;
+        };
+        ResetPassword: {
+            /** @description The new password (the password rules apply). */
+            password: string;
         };
         RoleView: {
             code: string;
@@ -1393,6 +1540,16 @@ export interface components {
             photo_required?: boolean | null;
             priority?: string | null;
             sources?: string[] | null;
+        };
+        /** @description Changes to an account; fields left out stay as they are. */
+        UpdateUser: {
+            area_code?: string | null;
+            /** @description For liaisons; cleared when the account is no longer a liaison. */
+            department_id?: string | null;
+            display_name?: string | null;
+            roles?: string[] | null;
+            /** @description active | disabled (a disabled account cannot sign in; its sessions end). */
+            status?: string | null;
         };
         UserView: {
             area_code: string;
@@ -2185,6 +2342,25 @@ export interface operations {
             };
         };
     };
+    client_config: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClientConfig"];
+                };
+            };
+        };
+    };
     list_departments: {
         parameters: {
             query?: {
@@ -2462,6 +2638,91 @@ export interface operations {
                 };
             };
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    points: {
+        parameters: {
+            query?: {
+                /** @description Comma-separated states. */
+                state?: string | null;
+                /** @description A category or a group code. */
+                category?: string | null;
+                /** @description Area subtree (default: the caller's area). */
+                area?: string | null;
+                /** @description green | yellow | red */
+                light?: string | null;
+                source?: string | null;
+                /** @description Reported on or after this date (YYYY-MM-DD, China time). */
+                from?: string | null;
+                /** @description Reported before the end of this date. */
+                to?: string | null;
+                /** @description Case number or words of the description or address. */
+                q?: string | null;
+                /**
+                 * @description A work queue: to_accept | to_dispatch | to_sign | handling | to_verify | to_evaluate |
+                 *     supervised | overdue | mine
+                 */
+                queue?: string | null;
+                page?: number | null;
+                per_page?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MapPoints"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    queues: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QueueCount"][];
+                };
+            };
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3289,7 +3550,10 @@ export interface operations {
             query?: {
                 /** @description Area (any level; default the caller's). */
                 area?: string | null;
-                /** @description area (the next level down) | department | category | group | none */
+                /**
+                 * @description area (the next level down) | grid (every grid in the area) | department | category |
+                 *     group | none
+                 */
                 by?: string | null;
                 /** @description Reported on or after (YYYY-MM-DD, China time). */
                 from?: string | null;
@@ -3397,6 +3661,142 @@ export interface operations {
                 };
             };
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_user: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 账号编号 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateUser"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserView"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    reset_password: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 账号编号 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResetPassword"];
+            };
+        };
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    unlock_user: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 账号编号 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserView"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
