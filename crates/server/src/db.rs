@@ -34,6 +34,10 @@ const SQLITE_MIGRATIONS: &[(&str, &str)] = &[
         "0002_events",
         include_str!("../migrations/sqlite/0002_events.sql"),
     ),
+    (
+        "0003_case_counters",
+        include_str!("../migrations/sqlite/0003_case_counters.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
@@ -43,6 +47,10 @@ const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
         "0002_events",
         include_str!("../migrations/postgres/0002_events.sql"),
+    ),
+    (
+        "0003_case_counters",
+        include_str!("../migrations/postgres/0003_case_counters.sql"),
     ),
 ];
 

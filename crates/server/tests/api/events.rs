@@ -1574,6 +1574,22 @@ async fn demo_history(b: Backend) {
         .scalar("SELECT COALESCE(MAX(CAST(substr(case_no, 13) AS INTEGER)), 0) FROM events WHERE case_no LIKE '371520261127%'")
         .await;
     assert!(taken > 0, "the history reaches its last day");
+    let counter = "SELECT n FROM case_counters WHERE prefix = '3715' AND day = '20261127'";
+    assert_eq!(app.scalar(counter).await, taken);
+    // Databases whose history did not reserve its numbers are repaired by migration 0003.
+    for sql in [
+        "DELETE FROM case_counters WHERE day >= '20261101'",
+        "DELETE FROM schema_migrations WHERE name = '0003_case_counters'",
+    ] {
+        sqlx::query(sql).execute(&app.db.pool).await.expect(sql);
+    }
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM case_counters WHERE day = '20261127'")
+            .await,
+        0
+    );
+    app.db.migrate().await.expect("migrate");
+    assert_eq!(app.scalar(counter).await, taken);
     set_clock(&app, "2026-11-27T17:00:00+08:00");
     let (_, _, pt) = place(&app).await;
     let (s, r) = app
