@@ -1,33 +1,14 @@
-// Requests the generated client cannot type yet (new endpoints) or sends differently
-// (multipart with photos). They end the same way as `call`: data, or an ApiError (and a
-// 401 returns to the sign-in page).
+// What the generated client does not cover: a multipart request (a move with photos). It
+// ends the same way as `call`: the data, or an ApiError (and a 401 returns to sign-in).
 import { ApiError, call } from '@civgrid/shared';
 import { ElMessage } from 'element-plus';
 
-export type Query = Record<string, string | number | boolean | null | undefined>;
-
-function qs(q: Query = {}): string {
-  const p = new URLSearchParams();
-  for (const [k, v] of Object.entries(q)) if (v !== undefined && v !== null && v !== '') p.set(k, String(v));
-  const s = p.toString();
-  return s ? '?' + s : '';
-}
-
-export function req<T>(
-  method: string,
-  path: string,
-  opts: { query?: Query; json?: unknown; form?: FormData } = {},
-): Promise<T> {
+export function postForm<T>(path: string, form: FormData): Promise<T> {
   return call<T>(
     (async () => {
       let response: Response;
       try {
-        response = await fetch(path + qs(opts.query), {
-          method,
-          credentials: 'same-origin',
-          headers: opts.json !== undefined ? { 'content-type': 'application/json' } : undefined,
-          body: opts.form ?? (opts.json !== undefined ? JSON.stringify(opts.json) : undefined),
-        });
+        response = await fetch(path, { method: 'POST', credentials: 'same-origin', body: form });
       } catch {
         throw new ApiError(0, 'offline', '网络不可用，请检查网络连接');
       }
@@ -42,9 +23,6 @@ export function req<T>(
     })(),
   );
 }
-
-export const get = <T>(path: string, query?: Query) => req<T>('GET', path, { query });
-export const post = <T>(path: string, json?: unknown) => req<T>('POST', path, { json: json ?? {} });
 
 /** Shows the server's message of a failed request (401 is handled by the session). */
 export function showError(e: unknown) {

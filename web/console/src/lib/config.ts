@@ -1,17 +1,9 @@
-// The server's public settings (basemap, city). A server without a basemap gets plain maps.
-import { get } from './api';
+// The server's public settings (basemap tiles). Without a basemap the maps draw on a plain ground.
+import { call, client, type Schemas } from '@civgrid/shared';
 
-export interface Config {
-  tile_url: string | null;
-  tile_attribution: string | null;
-  idle_timeout_minutes: number;
-  city_code: string;
-  city_name: string;
-}
+let cached: Promise<Schemas['ClientConfig']> | undefined;
 
-let cached: Promise<Config> | undefined;
-
-export function config(): Promise<Config> {
-  cached ??= get<Config>('/api/config');
+export function config(): Promise<Schemas['ClientConfig']> {
+  cached ??= call(client.GET('/api/config'));
   return cached;
 }

@@ -4,7 +4,7 @@ import L from './leafletGlobal';
 import 'leaflet.markercluster';
 import 'leaflet/dist/leaflet.css';
 import 'leaflet.markercluster/dist/MarkerCluster.css';
-import { LIGHT_COLOR } from '@civgrid/shared';
+import { LIGHT_COLOR, type Schemas } from '@civgrid/shared';
 import { config } from './config';
 
 export { L };
@@ -28,14 +28,7 @@ export async function makeMap(el: HTMLElement, opts: L.MapOptions = {}): Promise
   return map;
 }
 
-export interface Point {
-  id: string;
-  lon: number;
-  lat: number;
-  light?: string | null;
-  state: string;
-  category_name: string;
-}
+type Point = Schemas['MapPoint'];
 
 function dot(color: string, size: number, text = ''): L.DivIcon {
   return L.divIcon({
