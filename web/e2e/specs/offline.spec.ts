@@ -117,7 +117,7 @@ describe('field app offline', () => {
     await page.getByTestId('submit').click();
     await page.waitForURL(/\/field\/queue$/);
 
-    expect(await states(page, marker)).toEqual(['pending', 'pending']);
+    await expect.poll(() => states(page, marker)).toEqual(['pending', 'pending']);
     await expect.poll(() => items(page).filter({ hasText: marker }).getByTestId('queue-item-state').allInnerTexts()).toEqual([
       '待发送',
       '待发送',

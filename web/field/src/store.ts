@@ -17,10 +17,10 @@ async function reload() {
 }
 queue.subscribe(() => void reload());
 
-/** Sends what waits for the signed-in user; a no-op when signed out. */
+/** Sends what waits for the signed-in user; a no-op when signed out or surely offline. */
 export async function flushNow(): Promise<FlushResult | null> {
   const u = user.value;
-  if (!u) return null;
+  if (!u || !navigator.onLine) return null;
   return queue.flush(u.id);
 }
 
