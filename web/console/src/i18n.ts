@@ -20,10 +20,7 @@ const common: Dict = {
   submit: { zh: '提交', en: 'Submit' },
   save: { zh: '保存', en: 'Save' },
   edit: { zh: '编辑', en: 'Edit' },
-  view: { zh: '查看', en: 'View' },
-  refresh: { zh: '刷新', en: 'Refresh' },
   all: { zh: '全部', en: 'All' },
-  none: { zh: '无', en: 'None' },
   loading: { zh: '加载中…', en: 'Loading…' },
   saved: { zh: '已保存', en: 'Saved' },
   done: { zh: '操作成功', en: 'Done' },
@@ -36,8 +33,6 @@ const common: Dict = {
   pickLevel: { zh: '请选择：{l}', en: 'Pick one of: {l}' },
   searchArea: { zh: '搜索区划名称', en: 'Search areas' },
   noResult: { zh: '没有结果', en: 'No results' },
-  yes: { zh: '是', en: 'Yes' },
-  no: { zh: '否', en: 'No' },
   lang: { zh: 'English', en: '中文' },
 };
 
