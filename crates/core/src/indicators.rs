@@ -38,24 +38,77 @@ pub struct Counts {
 }
 
 impl Counts {
+    /// The field names, in the order of [`Counts::to_array`] (also the SQL column names).
+    pub const FIELDS: [&'static str; 17] = [
+        "reported",
+        "voided",
+        "merged",
+        "should_dispatch",
+        "dispatched_on_time",
+        "returned",
+        "should_close",
+        "closed",
+        "closed_on_time",
+        "reworks",
+        "should_verify",
+        "verified_on_time",
+        "evaluated",
+        "satisfied",
+        "basically_satisfied",
+        "unsatisfied",
+        "handle_minutes",
+    ];
+
+    pub fn to_array(&self) -> [i64; 17] {
+        [
+            self.reported,
+            self.voided,
+            self.merged,
+            self.should_dispatch,
+            self.dispatched_on_time,
+            self.returned,
+            self.should_close,
+            self.closed,
+            self.closed_on_time,
+            self.reworks,
+            self.should_verify,
+            self.verified_on_time,
+            self.evaluated,
+            self.satisfied,
+            self.basically_satisfied,
+            self.unsatisfied,
+            self.handle_minutes,
+        ]
+    }
+
+    pub fn from_array(a: [i64; 17]) -> Counts {
+        Counts {
+            reported: a[0],
+            voided: a[1],
+            merged: a[2],
+            should_dispatch: a[3],
+            dispatched_on_time: a[4],
+            returned: a[5],
+            should_close: a[6],
+            closed: a[7],
+            closed_on_time: a[8],
+            reworks: a[9],
+            should_verify: a[10],
+            verified_on_time: a[11],
+            evaluated: a[12],
+            satisfied: a[13],
+            basically_satisfied: a[14],
+            unsatisfied: a[15],
+            handle_minutes: a[16],
+        }
+    }
+
     pub fn add(&mut self, o: &Counts) {
-        self.reported += o.reported;
-        self.voided += o.voided;
-        self.merged += o.merged;
-        self.should_dispatch += o.should_dispatch;
-        self.dispatched_on_time += o.dispatched_on_time;
-        self.returned += o.returned;
-        self.should_close += o.should_close;
-        self.closed += o.closed;
-        self.closed_on_time += o.closed_on_time;
-        self.reworks += o.reworks;
-        self.should_verify += o.should_verify;
-        self.verified_on_time += o.verified_on_time;
-        self.evaluated += o.evaluated;
-        self.satisfied += o.satisfied;
-        self.basically_satisfied += o.basically_satisfied;
-        self.unsatisfied += o.unsatisfied;
-        self.handle_minutes += o.handle_minutes;
+        let mut a = self.to_array();
+        for (x, y) in a.iter_mut().zip(o.to_array()) {
+            *x += y;
+        }
+        *self = Counts::from_array(a);
     }
 }
 

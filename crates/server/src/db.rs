@@ -38,6 +38,10 @@ const SQLITE_MIGRATIONS: &[(&str, &str)] = &[
         "0003_case_counters",
         include_str!("../migrations/sqlite/0003_case_counters.sql"),
     ),
+    (
+        "0004_event_facts",
+        include_str!("../migrations/sqlite/0004_event_facts.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
@@ -51,6 +55,10 @@ const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
         "0003_case_counters",
         include_str!("../migrations/postgres/0003_case_counters.sql"),
+    ),
+    (
+        "0004_event_facts",
+        include_str!("../migrations/postgres/0004_event_facts.sql"),
     ),
 ];
 
@@ -162,6 +170,9 @@ impl Db {
                 .bind(now())
                 .execute(&mut *tx)
                 .await?;
+            if *name == "0004_event_facts" {
+                crate::events::store::rebuild_facts(&mut tx, self.backend).await?;
+            }
             tx.commit().await?;
         }
         // Reference data the schema needs to be useful: the default catalog and calendar.

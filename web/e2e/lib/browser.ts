@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
 
 export const PASSWORD = 'Civgrid@2026';
-export const baseUrl = () => inject('baseUrl');
+export const baseUrl = () => inject('baseUrl').replace(/\/$/, '');
 
 export async function launch(): Promise<Browser> {
   return chromium.launch({
@@ -34,10 +34,11 @@ export async function context(browser: Browser, kind: 'desktop' | 'phone'): Prom
           isMobile: true,
           hasTouch: true,
           locale: 'zh-CN',
+          timezoneId: 'Asia/Shanghai',
           geolocation: { longitude: 115.9866, latitude: 36.4537 },
           permissions: ['geolocation'],
         }
-      : { baseURL: baseUrl(), viewport: { width: 1440, height: 900 }, locale: 'zh-CN' },
+      : { baseURL: baseUrl(), viewport: { width: 1440, height: 900 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' },
   );
   ctx.setDefaultTimeout(20_000);
   return ctx;

@@ -1447,7 +1447,9 @@ export interface components {
             lon?: number | null;
             mime: string;
             sha256: string;
-            /** @description `/api/files/<sha256>`; add `?thumb=1` for the thumbnail. */
+            /** @description The same with `&thumb=1`: the 320-pixel thumbnail. */
+            thumb_url: string;
+            /** @description `/api/files/<sha256>?event=<id>`: the photo, checked against this event's visibility. */
             url: string;
             /** Format: int64 */
             width: number;
@@ -2913,6 +2915,11 @@ export interface operations {
             query?: {
                 /** @description Any value: the 320-pixel thumbnail. */
                 thumb?: string | null;
+                /**
+                 * @description The event the photo is shown with (the links of an event's timeline carry it). Without
+                 *     it, the photo is served if one of the first events that carry it is visible.
+                 */
+                event?: string | null;
             };
             header?: never;
             path: {

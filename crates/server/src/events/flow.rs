@@ -356,7 +356,7 @@ pub async fn perform(
     let resume_to = ev.resume_state.as_deref().and_then(State::parse);
     let to =
         event::next(from, m, resume_to).map_err(|e| AppError::MoveNotAllowed(e.to_string()))?;
-    let expected = ev.version;
+    let before = ev.clone();
     let at = fmt_time(now);
     let centre_code = AreaCode::parse(&ev.centre_area).map_err(|_| AppError::InvalidAreaCode)?;
     let limits = snap
@@ -701,7 +701,7 @@ pub async fn perform(
     if let Some(limit) = ev.step_limit_min {
         ev.light = Some(light_str(Light::of(used(ev, cal, now), limit)).into());
     }
-    if !store::update_event(c, ev, expected).await? {
+    if !store::update_event(c, &before, ev).await? {
         return Err(AppError::Conflict);
     }
     let mv = MoveRow {
@@ -783,10 +783,10 @@ async fn record_merge_in(
     actor: &Actor,
     at: &str,
 ) -> AppResult<()> {
-    let expected = target.version;
+    let before = target.clone();
     target.version += 1;
     target.updated_at = at.into();
-    if !store::update_event(c, &target, expected).await? {
+    if !store::update_event(c, &before, &target).await? {
         return Err(AppError::Conflict);
     }
     store::insert_move(

@@ -3,7 +3,7 @@
 use super::flow::{self, Actor, Input, Target};
 use super::intake;
 use super::model::*;
-use super::store::{self, Where};
+use super::store::{self, GroupBy, Where};
 use crate::audit::{self, Audit};
 use crate::auth::{CurrentUser, Perm, Role};
 use crate::catalog;
@@ -475,7 +475,8 @@ async fn detail(
                     height: p.height,
                     lon: p.lon,
                     lat: p.lat,
-                    url: format!("/api/files/{}", p.sha256),
+                    url: format!("/api/files/{}?event={}", p.sha256, ev.id),
+                    thumb_url: format!("/api/files/{}?event={}&thumb=1", p.sha256, ev.id),
                 })
                 .collect(),
             action: m.action,
@@ -493,6 +494,16 @@ async fn detail(
         .collect();
     let supervisions = store::supervisions(c, &ev.id).await?;
     let extensions = store::extensions(c, &ev.id).await?;
+    // Offer 督办回复 only with a supervision to answer, and 合并 only with a candidate.
+    let mut actions = flow::actions(user, &ev);
+    if !supervisions.iter().any(|x| x.replied_at.is_none()) {
+        actions.retain(|a| a != Move::Reply.as_str());
+    }
+    if actions.iter().any(|a| a == Move::Merge.as_str())
+        && candidates(state, c, &ev).await?.is_empty()
+    {
+        actions.retain(|a| a != Move::Merge.as_str());
+    }
     let cal = state.calendar();
     let name = names.get(&ev.category_code).cloned().unwrap_or_default();
     Ok(EventDetail {
@@ -510,7 +521,7 @@ async fn detail(
         timeline,
         supervisions,
         extensions,
-        actions: flow::actions(user, &ev),
+        actions,
         event: summary(&ev, &name),
     })
 }
@@ -688,10 +699,19 @@ pub async fn duplicates(
 ) -> AppResult<Json<Vec<DuplicateCandidate>>> {
     let mut c = state.db.read.acquire().await?;
     let ev = visible_event(&mut c, &user, &id).await?;
-    let r = catalog::resolve(&mut c, &ev.category_code, &parse_area(&ev.centre_area)?).await?;
+    Ok(Json(candidates(&state, &mut c, &ev).await?))
+}
+
+/// Open events of the same category near `ev`, reported within 72 hours of it.
+async fn candidates(
+    state: &AppState,
+    c: &mut sqlx::AnyConnection,
+    ev: &EventRow,
+) -> AppResult<Vec<DuplicateCandidate>> {
+    let r = catalog::resolve(c, &ev.category_code, &parse_area(&ev.centre_area)?).await?;
     let at = flow::parse_time(&ev.reported_at).with_timezone(&Utc);
     let mut d = duplicates_of(
-        &mut c,
+        c,
         &ev.category_code,
         r.category.duplicate_radius_m,
         ev.lon,
@@ -704,7 +724,7 @@ pub async fn duplicates(
         flow::parse_time(&x.reported_at).with_timezone(&Utc)
             >= at - chrono::Duration::hours(DUPLICATE_HOURS)
     });
-    Ok(Json(d))
+    Ok(d)
 }
 
 fn day_start(s: &str, field: &'static str) -> AppResult<DateTime<Utc>> {
@@ -976,7 +996,7 @@ pub async fn get_file(
     let path = files::path(std::path::Path::new(&state.cfg.files_dir), &sha, thumb)
         .ok_or(AppError::FileNotFound)?;
     let mut c = state.db.read.acquire().await?;
-    let evs = store::events_of_photo(&mut c, &sha).await?;
+    let evs = store::events_of_photo(&mut c, &sha, q.event.as_deref()).await?;
     drop(c);
     if evs.is_empty() {
         return Err(AppError::FileNotFound);
@@ -1038,31 +1058,17 @@ pub async fn stats(
     if hi_t <= lo_t {
         return Err(AppError::validation("to", "结束日期不能早于开始日期"));
     }
-    let mut w = Where::default();
-    let (lo, hi) = prefix_range(area.as_str());
-    w.push("area_code >= ? AND area_code < ?", &[&lo, &hi]);
-    w.push(
-        "reported_at >= ? AND reported_at < ?",
-        &[&fmt_time(lo_t), &fmt_time(hi_t)],
-    );
-    if let Some(d) = &q.department {
-        w.push("dept_id = ?", &[d]);
-    }
-    if let Some(cat) = &q.category {
-        let (lo, hi) = prefix_range(cat);
-        w.push("category_code >= ? AND category_code < ?", &[&lo, &hi]);
-    }
     let by = q.by.clone().unwrap_or_else(|| "area".into());
-    let key = match by.as_str() {
+    let group = match by.as_str() {
         "area" => match area.level().child() {
-            Some(child) => format!("substr(area_code, 1, {})", child.code_len()),
-            None => "area_code".into(),
+            Some(child) => GroupBy::Area(child.code_len()),
+            None => GroupBy::Grid,
         },
-        "grid" => "area_code".into(),
-        "department" => "dept_id".into(),
-        "category" => "category_code".into(),
-        "group" => "substr(category_code, 1, 2)".into(),
-        "none" => "''".into(),
+        "grid" => GroupBy::Grid,
+        "department" => GroupBy::Department,
+        "category" => GroupBy::Category,
+        "group" => GroupBy::Group,
+        "none" => GroupBy::None,
         _ => {
             return Err(AppError::validation(
                 "by",
@@ -1070,7 +1076,21 @@ pub async fn stats(
             ));
         }
     };
-    let groups = store::counts(&state.db.read, &key, &w).await?;
+    let (from_at, to_at) = (fmt_time(lo_t), fmt_time(hi_t));
+    let groups = store::indicators(
+        &state.db.read,
+        &store::IndicatorQuery {
+            area: area.as_str(),
+            from_day: &from,
+            to_day: &to,
+            from_at: &from_at,
+            to_at: &to_at,
+            department: q.department.as_deref(),
+            category: q.category.as_deref(),
+            by: group,
+        },
+    )
+    .await?;
     let keys: Vec<String> = groups
         .iter()
         .map(|g| g.0.clone())

@@ -46,9 +46,10 @@ pub async fn tick(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<TickRe
         rep.timers += batch;
         for (id, kind) in &due {
             store::delete_timer(&mut tx, id, kind).await?;
-            let Some(mut ev) = store::get(&mut tx, id).await? else {
+            let Some(before) = store::get(&mut tx, id).await? else {
                 continue;
             };
+            let mut ev = before.clone();
             let (Some(step), Some(limit)) = (ev.step.clone(), ev.step_limit_min) else {
                 continue;
             };
@@ -64,7 +65,7 @@ pub async fn tick(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<TickRe
                 flow::mark_late(&mut ev, &step);
             }
             ev.light = Some(flow::light_str(light).into());
-            store::set_light(&mut tx, &ev).await?;
+            store::set_light(&mut tx, &before, &ev).await?;
             let (kind_str, title) = if red {
                 rep.red += 1;
                 (

@@ -172,8 +172,10 @@ pub struct PhotoView {
     pub height: i64,
     pub lon: Option<f64>,
     pub lat: Option<f64>,
-    /// `/api/files/<sha256>`; add `?thumb=1` for the thumbnail.
+    /// `/api/files/<sha256>?event=<id>`: the photo, checked against this event's visibility.
     pub url: String,
+    /// The same with `&thumb=1`: the 320-pixel thumbnail.
+    pub thumb_url: String,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -379,4 +381,7 @@ pub struct StatsView {
 pub struct FileQuery {
     /// Any value: the 320-pixel thumbnail.
     pub thumb: Option<String>,
+    /// The event the photo is shown with (the links of an event's timeline carry it). Without
+    /// it, the photo is served if one of the first events that carry it is visible.
+    pub event: Option<String>,
 }

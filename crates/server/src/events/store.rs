@@ -84,8 +84,10 @@ pub async fn insert_event(c: &mut AnyConnection, e: &EventRow) -> Result<(), sql
         "INSERT INTO events ({EVENT_COLS}) VALUES ({})",
         marks(1, N_COLS)
     );
-    bind_event!(sqlx::query(&sql), e).execute(c).await?;
-    Ok(())
+    bind_event!(sqlx::query(&sql), e).execute(&mut *c).await?;
+    let mut d = FactDelta::default();
+    d.change(None, e);
+    d.write(c).await
 }
 
 /// Inserts many events with multi-row statements.
@@ -102,7 +104,11 @@ pub async fn insert_events(c: &mut AnyConnection, evs: &[&EventRow]) -> Result<(
         }
         q.execute(&mut *c).await?;
     }
-    Ok(())
+    let mut d = FactDelta::default();
+    for e in evs {
+        d.change(None, e);
+    }
+    d.write(c).await
 }
 
 pub async fn insert_moves(c: &mut AnyConnection, moves: &[MoveRow]) -> Result<(), sqlx::Error> {
@@ -153,12 +159,12 @@ pub async fn bump_case_seq(
     Ok(last)
 }
 
-/// Writes every column of `e` if the stored version is still `expected`; false when someone
-/// else moved the event first.
+/// Writes every column of `after` if the stored version is still `before`'s; false when
+/// someone else moved the event first. The indicator rollup follows the change.
 pub async fn update_event(
     c: &mut AnyConnection,
-    e: &EventRow,
-    expected: i64,
+    before: &EventRow,
+    after: &EventRow,
 ) -> Result<bool, sqlx::Error> {
     // Every column but the key, each bound at its place in `EVENT_COLS` ($1 is the id).
     let sets: Vec<String> = EVENT_COLS
@@ -173,11 +179,17 @@ pub async fn update_event(
         sets.join(", "),
         N_COLS + 1
     );
-    let r = bind_event!(sqlx::query(&sql), e)
-        .bind(expected)
-        .execute(c)
+    let r = bind_event!(sqlx::query(&sql), after)
+        .bind(before.version)
+        .execute(&mut *c)
         .await?;
-    Ok(r.rows_affected() == 1)
+    if r.rows_affected() != 1 {
+        return Ok(false);
+    }
+    let mut d = FactDelta::default();
+    d.change(Some(before), after);
+    d.write(c).await?;
+    Ok(true)
 }
 
 pub async fn get(c: &mut AnyConnection, id: &str) -> Result<Option<EventRow>, sqlx::Error> {
@@ -322,18 +334,25 @@ pub async fn photos(c: &mut AnyConnection, event_id: &str) -> Result<Vec<PhotoRo
     .await
 }
 
-/// Events a photo belongs to (for access checks).
+/// Events that carry a photo: only `event` when given (if it carries it), else the first 20.
 pub async fn events_of_photo(
     c: &mut AnyConnection,
     sha256: &str,
+    event: Option<&str>,
 ) -> Result<Vec<EventRow>, sqlx::Error> {
-    sqlx::query_as(&format!(
+    let (only, limit) = match event {
+        Some(_) => ("AND event_id = $2", 1),
+        None => ("", 20),
+    };
+    let sql = format!(
         "SELECT {EVENT_COLS} FROM events WHERE id IN
-             (SELECT event_id FROM event_photos WHERE sha256 = $1) LIMIT 20"
-    ))
-    .bind(sha256)
-    .fetch_all(c)
-    .await
+             (SELECT event_id FROM event_photos WHERE sha256 = $1 {only}) LIMIT {limit}"
+    );
+    let mut q = sqlx::query_as(&sql).bind(sha256);
+    if let Some(e) = event {
+        q = q.bind(e);
+    }
+    q.fetch_all(c).await
 }
 
 pub async fn supervisions(
@@ -588,36 +607,108 @@ struct CountsRow {
     handle_minutes: i64,
 }
 
+impl CountsRow {
+    fn into_pair(self) -> (String, Counts) {
+        (
+            self.k.unwrap_or_default(),
+            Counts {
+                reported: self.reported,
+                voided: self.voided,
+                merged: self.merged,
+                should_dispatch: self.should_dispatch,
+                dispatched_on_time: self.dispatched_on_time,
+                returned: self.returned,
+                should_close: self.should_close,
+                closed: self.closed,
+                closed_on_time: self.closed_on_time,
+                reworks: self.reworks,
+                should_verify: self.should_verify,
+                verified_on_time: self.verified_on_time,
+                evaluated: self.evaluated,
+                satisfied: self.satisfied,
+                basically_satisfied: self.basically_satisfied,
+                unsatisfied: self.unsatisfied,
+                handle_minutes: self.handle_minutes,
+            },
+        )
+    }
+}
+
+// The indicators of DOMAIN.md §4 as functions of one event row: `fact` in Rust (kept in the
+// rollup `event_facts` as events change) and `FACT_SQL` in SQL (for raw counts and rebuilds).
+// The two must agree; the `facts_agree_with_raw_counts` test compares them on the demo history.
+
+/// Each indicator's SQL over an events row, in the order of `Counts::FIELDS`.
+const FACT_SQL: [&str; 17] = [
+    "1",
+    "CASE WHEN state = 'voided' THEN 1 ELSE 0 END",
+    "CASE WHEN state = 'merged' THEN 1 ELSE 0 END",
+    "CASE WHEN dispatched_at IS NOT NULL OR (state = 'accepted' AND dispatch_late = 1) THEN 1 ELSE 0 END",
+    "CASE WHEN dispatched_at IS NOT NULL AND dispatch_late = 0 THEN 1 ELSE 0 END",
+    "CASE WHEN return_count > 0 THEN 1 ELSE 0 END",
+    "CASE WHEN handled_at IS NOT NULL OR (handle_late = 1 AND state IN ('dispatched', 'handling', 'on_hold')) THEN 1 ELSE 0 END",
+    "CASE WHEN state = 'closed' THEN 1 ELSE 0 END",
+    "CASE WHEN state = 'closed' AND handle_late = 0 THEN 1 ELSE 0 END",
+    "rework_count",
+    "CASE WHEN handled_at IS NOT NULL THEN 1 ELSE 0 END",
+    "CASE WHEN verified_at IS NOT NULL AND verify_late = 0 THEN 1 ELSE 0 END",
+    "CASE WHEN evaluation IS NOT NULL THEN 1 ELSE 0 END",
+    "CASE WHEN evaluation = 'satisfied' THEN 1 ELSE 0 END",
+    "CASE WHEN evaluation = 'basically_satisfied' THEN 1 ELSE 0 END",
+    "CASE WHEN evaluation = 'unsatisfied' THEN 1 ELSE 0 END",
+    "CASE WHEN state = 'closed' THEN COALESCE(work_minutes, 0) ELSE 0 END",
+];
+
+/// One event's contribution to the indicators.
+pub fn fact(e: &EventRow) -> Counts {
+    let st = e.state.as_str();
+    let b = |x: bool| i64::from(x);
+    let ev = e.evaluation.as_deref();
+    Counts {
+        reported: 1,
+        voided: b(st == "voided"),
+        merged: b(st == "merged"),
+        should_dispatch: b(e.dispatched_at.is_some() || (st == "accepted" && e.dispatch_late == 1)),
+        dispatched_on_time: b(e.dispatched_at.is_some() && e.dispatch_late == 0),
+        returned: b(e.return_count > 0),
+        should_close: b(e.handled_at.is_some()
+            || (e.handle_late == 1 && matches!(st, "dispatched" | "handling" | "on_hold"))),
+        closed: b(st == "closed"),
+        closed_on_time: b(st == "closed" && e.handle_late == 0),
+        reworks: e.rework_count,
+        should_verify: b(e.handled_at.is_some()),
+        verified_on_time: b(e.verified_at.is_some() && e.verify_late == 0),
+        evaluated: b(ev.is_some()),
+        satisfied: b(ev == Some("satisfied")),
+        basically_satisfied: b(ev == Some("basically_satisfied")),
+        unsatisfied: b(ev == Some("unsatisfied")),
+        handle_minutes: if st == "closed" {
+            e.work_minutes.unwrap_or(0)
+        } else {
+            0
+        },
+    }
+}
+
+/// `SUM(<indicator>) AS <name>, …` over events.
+fn fact_sums() -> String {
+    FACT_SQL
+        .iter()
+        .zip(Counts::FIELDS)
+        .map(|(sql, name)| format!("CAST(SUM({sql}) AS BIGINT) AS {name}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Raw indicator counts grouped by `key` (an SQL expression over events).
 pub async fn counts(
     pool: &AnyPool,
     key: &str,
     w: &Where,
 ) -> Result<Vec<(String, Counts)>, sqlx::Error> {
-    let s = |cond: &str| format!("CAST(SUM(CASE WHEN {cond} THEN 1 ELSE 0 END) AS BIGINT)");
     let sql = format!(
-        "SELECT {key} AS k, COUNT(*) AS reported,
-                {} AS voided, {} AS merged, {} AS should_dispatch, {} AS dispatched_on_time,
-                {} AS returned, {} AS should_close, {} AS closed, {} AS closed_on_time,
-                CAST(SUM(rework_count) AS BIGINT) AS reworks,
-                {} AS should_verify, {} AS verified_on_time, {} AS evaluated,
-                {} AS satisfied, {} AS basically_satisfied, {} AS unsatisfied,
-                CAST(SUM(CASE WHEN state = 'closed' THEN work_minutes ELSE 0 END) AS BIGINT) AS handle_minutes
-           FROM events WHERE {} GROUP BY {key}",
-        s("state = 'voided'"),
-        s("state = 'merged'"),
-        s("dispatched_at IS NOT NULL OR (state = 'accepted' AND dispatch_late = 1)"),
-        s("dispatched_at IS NOT NULL AND dispatch_late = 0"),
-        s("return_count > 0"),
-        s("handled_at IS NOT NULL OR (handle_late = 1 AND state IN ('dispatched', 'handling', 'on_hold'))"),
-        s("state = 'closed'"),
-        s("state = 'closed' AND handle_late = 0"),
-        s("handled_at IS NOT NULL"),
-        s("verified_at IS NOT NULL AND verify_late = 0"),
-        s("evaluation IS NOT NULL"),
-        s("evaluation = 'satisfied'"),
-        s("evaluation = 'basically_satisfied'"),
-        s("evaluation = 'unsatisfied'"),
+        "SELECT {key} AS k, {} FROM events WHERE {} GROUP BY {key}",
+        fact_sums(),
         w.sql()
     );
     let mut q = sqlx::query_as::<_, CountsRow>(&sql);
@@ -627,31 +718,212 @@ pub async fn counts(
     Ok(q.fetch_all(pool)
         .await?
         .into_iter()
-        .map(|r| {
-            (
-                r.k.unwrap_or_default(),
-                Counts {
-                    reported: r.reported,
-                    voided: r.voided,
-                    merged: r.merged,
-                    should_dispatch: r.should_dispatch,
-                    dispatched_on_time: r.dispatched_on_time,
-                    returned: r.returned,
-                    should_close: r.should_close,
-                    closed: r.closed,
-                    closed_on_time: r.closed_on_time,
-                    reworks: r.reworks,
-                    should_verify: r.should_verify,
-                    verified_on_time: r.verified_on_time,
-                    evaluated: r.evaluated,
-                    satisfied: r.satisfied,
-                    basically_satisfied: r.basically_satisfied,
-                    unsatisfied: r.unsatisfied,
-                    handle_minutes: r.handle_minutes,
-                },
-            )
-        })
+        .map(CountsRow::into_pair)
         .collect())
+}
+
+/// Indicator counts from the rollup `event_facts` (China day × county × category ×
+/// department), grouped by `key` (an SQL expression over its columns).
+pub async fn fact_counts(
+    pool: &AnyPool,
+    key: &str,
+    w: &Where,
+) -> Result<Vec<(String, Counts)>, sqlx::Error> {
+    let sums = Counts::FIELDS
+        .iter()
+        .map(|f| format!("CAST(SUM({f}) AS BIGINT) AS {f}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT {key} AS k, {sums} FROM event_facts WHERE {} GROUP BY {key}",
+        w.sql()
+    );
+    let mut q = sqlx::query_as::<_, CountsRow>(&sql);
+    for a in &w.args {
+        q = q.bind(a);
+    }
+    Ok(q.fetch_all(pool)
+        .await?
+        .into_iter()
+        .filter(|r| r.reported != 0)
+        .map(CountsRow::into_pair)
+        .collect())
+}
+
+/// How indicator counts are grouped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupBy {
+    /// By area code prefix of this length (the next level down).
+    Area(usize),
+    /// By grid (every grid in the area).
+    Grid,
+    Department,
+    Category,
+    /// By category group (the first two digits).
+    Group,
+    None,
+}
+
+/// A request for indicator counts: an area subtree, China days `from..=to` (and the same
+/// period as UTC instants `from_at..to_at` for the events table), optional filters.
+pub struct IndicatorQuery<'a> {
+    pub area: &'a str,
+    pub from_day: &'a str,
+    pub to_day: &'a str,
+    pub from_at: &'a str,
+    pub to_at: &'a str,
+    pub department: Option<&'a str>,
+    pub category: Option<&'a str>,
+    pub by: GroupBy,
+}
+
+/// Indicator counts, from the rollup when it is fine enough (areas of county level and above,
+/// grouped no finer than a county), otherwise from the events.
+pub async fn indicators(
+    pool: &AnyPool,
+    q: &IndicatorQuery<'_>,
+) -> Result<Vec<(String, Counts)>, sqlx::Error> {
+    let county_or_above = q.area.len() <= 6;
+    let rollup_key = match q.by {
+        GroupBy::Area(n) if n <= 6 => Some(format!("substr(county, 1, {n})")),
+        GroupBy::Area(_) | GroupBy::Grid => None,
+        GroupBy::Department => Some("dept_id".into()),
+        GroupBy::Category => Some("category_code".into()),
+        GroupBy::Group => Some("substr(category_code, 1, 2)".into()),
+        GroupBy::None => Some("''".into()),
+    };
+    let mut w = Where::default();
+    let (lo, hi) = crate::db::prefix_range(q.area);
+    if let (true, Some(key)) = (county_or_above, rollup_key) {
+        w.push("county >= ? AND county < ?", &[&lo, &hi]);
+        w.push("day >= ? AND day <= ?", &[q.from_day, q.to_day]);
+        if let Some(d) = q.department {
+            w.push("dept_id = ?", &[d]);
+        }
+        if let Some(c) = q.category {
+            let (lo, hi) = crate::db::prefix_range(c);
+            w.push("category_code >= ? AND category_code < ?", &[&lo, &hi]);
+        }
+        return fact_counts(pool, &key, &w).await;
+    }
+    w.push("area_code >= ? AND area_code < ?", &[&lo, &hi]);
+    w.push(
+        "reported_at >= ? AND reported_at < ?",
+        &[q.from_at, q.to_at],
+    );
+    if let Some(d) = q.department {
+        w.push("dept_id = ?", &[d]);
+    }
+    if let Some(c) = q.category {
+        let (lo, hi) = crate::db::prefix_range(c);
+        w.push("category_code >= ? AND category_code < ?", &[&lo, &hi]);
+    }
+    let key = match q.by {
+        GroupBy::Area(n) => format!("substr(area_code, 1, {n})"),
+        GroupBy::Grid => "area_code".into(),
+        GroupBy::Department => "COALESCE(dept_id, '')".into(),
+        GroupBy::Category => "category_code".into(),
+        GroupBy::Group => "substr(category_code, 1, 2)".into(),
+        GroupBy::None => "''".into(),
+    };
+    counts(pool, &key, &w).await
+}
+
+/// The rollup bucket of an event: its China reporting day, county, category and department.
+type Bucket = (String, String, String, String);
+
+fn bucket(e: &EventRow) -> Bucket {
+    let day = crate::db::parse_time(&e.reported_at)
+        .map(|t| {
+            t.with_timezone(&civgrid_core::calendar::cst())
+                .format("%Y-%m-%d")
+                .to_string()
+        })
+        .unwrap_or_default();
+    (
+        day,
+        e.area_code.chars().take(6).collect(),
+        e.category_code.clone(),
+        e.dept_id.clone().unwrap_or_default(),
+    )
+}
+
+/// Changes to the rollup, summed per bucket before they are written.
+#[derive(Default)]
+pub struct FactDelta(std::collections::BTreeMap<Bucket, [i64; 17]>);
+
+impl FactDelta {
+    fn add(&mut self, e: &EventRow, sign: i64) {
+        let d = self.0.entry(bucket(e)).or_insert([0; 17]);
+        for (x, y) in d.iter_mut().zip(fact(e).to_array()) {
+            *x += sign * y;
+        }
+    }
+
+    /// An event was written: from `before` (none for a new event) to `after`.
+    pub fn change(&mut self, before: Option<&EventRow>, after: &EventRow) {
+        if let Some(b) = before {
+            self.add(b, -1);
+        }
+        self.add(after, 1);
+    }
+
+    /// Adds the changes to `event_facts` (one upsert per bucket that changed).
+    pub async fn write(self, c: &mut AnyConnection) -> Result<(), sqlx::Error> {
+        let rows: Vec<_> = self
+            .0
+            .into_iter()
+            .filter(|(_, d)| d.iter().any(|x| *x != 0))
+            .collect();
+        let cols = Counts::FIELDS.join(", ");
+        let updates = Counts::FIELDS
+            .iter()
+            .map(|f| format!("{f} = event_facts.{f} + excluded.{f}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        for chunk in rows.chunks(16) {
+            let sql = format!(
+                "INSERT INTO event_facts (day, county, category_code, dept_id, {cols}) VALUES {}
+                 ON CONFLICT (day, county, category_code, dept_id) DO UPDATE SET {updates}",
+                crate::db::values(chunk.len(), 21)
+            );
+            let mut q = sqlx::query(&sql);
+            for ((day, county, cat, dept), d) in chunk {
+                q = q.bind(day).bind(county).bind(cat).bind(dept);
+                for x in d {
+                    q = q.bind(*x);
+                }
+            }
+            q.execute(&mut *c).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Recomputes `event_facts` from the events (after a bulk load, or when the table is new).
+pub async fn rebuild_facts(
+    c: &mut AnyConnection,
+    backend: crate::db::Backend,
+) -> Result<(), sqlx::Error> {
+    let day = match backend {
+        crate::db::Backend::Sqlite => "date(reported_at, '+8 hours')",
+        crate::db::Backend::Postgres => {
+            "to_char(reported_at::timestamptz AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD')"
+        }
+    };
+    sqlx::query("DELETE FROM event_facts")
+        .execute(&mut *c)
+        .await?;
+    sqlx::query(&format!(
+        "INSERT INTO event_facts (day, county, category_code, dept_id, {})
+         SELECT {day}, substr(area_code, 1, 6), category_code, COALESCE(dept_id, ''), {}
+           FROM events GROUP BY {day}, substr(area_code, 1, 6), category_code, COALESCE(dept_id, '')",
+        Counts::FIELDS.join(", "),
+        fact_sums()
+    ))
+    .execute(&mut *c)
+    .await?;
+    Ok(())
 }
 
 /// Timers due at `now`, oldest first. On PostgreSQL they are claimed with
@@ -723,17 +995,23 @@ pub async fn area_name(c: &mut AnyConnection, code: &str) -> Result<Option<Strin
 }
 
 /// A light change made by the deadline job: not a move, so the version stays.
-pub async fn set_light(c: &mut AnyConnection, e: &EventRow) -> Result<(), sqlx::Error> {
+pub async fn set_light(
+    c: &mut AnyConnection,
+    before: &EventRow,
+    after: &EventRow,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE events SET light = $2, dispatch_late = $3, handle_late = $4, verify_late = $5
           WHERE id = $1",
     )
-    .bind(&e.id)
-    .bind(&e.light)
-    .bind(e.dispatch_late)
-    .bind(e.handle_late)
-    .bind(e.verify_late)
-    .execute(c)
+    .bind(&after.id)
+    .bind(&after.light)
+    .bind(after.dispatch_late)
+    .bind(after.handle_late)
+    .bind(after.verify_late)
+    .execute(&mut *c)
     .await?;
-    Ok(())
+    let mut d = FactDelta::default();
+    d.change(Some(before), after);
+    d.write(c).await
 }

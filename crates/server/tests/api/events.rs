@@ -62,6 +62,11 @@ async fn whole_loop(b: Backend) {
     // 受理 → 派遣 to 区城管局 with the catalog's deadline.
     let d = ok(&town, &id, json!({"action": "accept"})).await;
     assert_eq!(d["state"], "accepted");
+    // No open event of its kind nearby: nothing to merge into, so no 合并.
+    assert!(
+        !d["actions"].as_array().unwrap().contains(&json!("merge")),
+        "{d}"
+    );
     assert!(
         d["actions"]
             .as_array()
@@ -143,8 +148,21 @@ async fn whole_loop(b: Backend) {
     let (s, ct, bytes) = town.get_bytes(url).await;
     assert_eq!((s, ct.as_str()), (StatusCode::OK, "image/jpeg"));
     assert_eq!(bytes, jpeg(2));
-    let (s, ct, _) = town.get_bytes(&format!("{url}?thumb=1")).await;
+    let thumb = tl[4]["photos"][0]["thumb_url"].as_str().unwrap();
+    assert_eq!(thumb, format!("{url}&thumb=1"));
+    let (s, ct, _) = town.get_bytes(thumb).await;
     assert_eq!((s, ct.as_str()), (StatusCode::OK, "image/jpeg"));
+    // Without the event, the photo is found through the events that carry it; an event that
+    // does not carry it gives nothing.
+    let bare = url.split('?').next().unwrap();
+    assert_eq!(town.get_bytes(bare).await.0, StatusCode::OK);
+    let sha = bare.rsplit('/').next().unwrap();
+    assert_eq!(
+        town.get_bytes(&format!("/api/files/{sha}?event=another-event"))
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
     // Another township's operator sees neither the event nor its photo.
     let other = app.login("town_centre2").await;
     assert_eq!(
@@ -456,8 +474,13 @@ async fn conflicts_and_retries(b: Backend) {
         .await,
         1
     );
-    // Merge the duplicate; both reporters are told.
+    // Merge the duplicate (offered because a candidate is near); both reporters are told.
     let dup = r3["event"]["id"].as_str().unwrap();
+    let (_, d) = a.get(&format!("/api/events/{dup}")).await;
+    assert!(
+        d["actions"].as_array().unwrap().contains(&json!("merge")),
+        "{d}"
+    );
     let d = ok(&a, dup, json!({"action": "merge", "target_id": id})).await;
     assert_eq!(d["state"], "merged");
     assert_eq!(d["merged_into"], id);
@@ -746,6 +769,10 @@ async fn every_other_move(b: Backend) {
         .await
             > 0
     );
+    // 督办回复 is offered only once there is a supervision to answer.
+    let acts = |d: &Value| d["actions"].as_array().unwrap().clone();
+    let (_, d) = sthj.get(&format!("/api/events/{id}")).await;
+    assert!(!acts(&d).contains(&json!("reply")), "{:?}", acts(&d));
     // 督办: the township cannot supervise itself; the county centre and the leader can.
     assert_eq!(
         mv(&town, &id, json!({"action": "supervise", "note": "加快"}))
@@ -760,6 +787,8 @@ async fn every_other_move(b: Backend) {
     )
     .await;
     let sup = d["supervisions"][0]["id"].as_str().unwrap().to_owned();
+    let (_, d) = sthj.get(&format!("/api/events/{id}")).await;
+    assert!(acts(&d).contains(&json!("reply")), "{:?}", acts(&d));
     assert_eq!(d["supervisions"][0]["by_area"], "371502");
     ok(
         &leader,
@@ -1648,6 +1677,56 @@ async fn demo_history(b: Backend) {
     );
     let closure = st["total"]["rates"]["closure_rate"].as_f64().unwrap();
     assert!((50.0..=100.0).contains(&closure), "{st}");
+
+    // The rollup kept move by move (and by the deadline job) equals one rebuilt from the events,
+    // and the city's statistics (from the rollup) equal the sum over its grids (from the events).
+    let out = app.cli(&["jobs", "run", "--now", "2026-11-30T18:00:00+08:00"]);
+    assert!(out.status.success());
+    let facts = || async {
+        let cols = civgrid_core::indicators::Counts::FIELDS
+            .iter()
+            .map(|f| format!("CAST({f} AS TEXT)"))
+            .collect::<Vec<_>>()
+            .join(" || ',' || ");
+        let rows: Vec<(String,)> = sqlx::query_as(&format!(
+            "SELECT day || county || category_code || dept_id || ':' || {cols} FROM event_facts
+              WHERE reported <> 0 ORDER BY day, county, category_code, dept_id"
+        ))
+        .fetch_all(&app.db.pool)
+        .await
+        .unwrap();
+        rows.into_iter().map(|r| r.0).collect::<Vec<_>>()
+    };
+    let kept = facts().await;
+    assert!(kept.len() > 100, "{}", kept.len());
+    let mut c = app.db.pool.acquire().await.unwrap();
+    civgrid_server::events::store::rebuild_facts(&mut c, app.db.backend)
+        .await
+        .unwrap();
+    drop(c);
+    assert_eq!(kept, facts().await);
+    for county in ["371502", "371503"] {
+        let q = |by: &str| {
+            format!("/api/stats/events?area={county}&from=2026-09-01&to=2026-11-30&by={by}")
+        };
+        let (_, by_dept) = leader.get(&q("department")).await;
+        let (_, by_grid) = leader.get(&q("grid")).await;
+        let mut sum = civgrid_core::indicators::Counts::default();
+        for r in by_grid["rows"].as_array().unwrap() {
+            let c: std::collections::HashMap<String, i64> =
+                serde_json::from_value(r["counts"].clone()).unwrap();
+            let mut a = [0; 17];
+            for (i, f) in civgrid_core::indicators::Counts::FIELDS.iter().enumerate() {
+                a[i] = c[*f];
+            }
+            sum.add(&civgrid_core::indicators::Counts::from_array(a));
+        }
+        assert_eq!(
+            by_dept["total"]["counts"],
+            serde_json::to_value(sum).unwrap(),
+            "{county}"
+        );
+    }
     let (_, l) = leader.get("/api/events?per_page=5").await;
     assert_eq!(l["items"].as_array().unwrap().len(), 5);
     let id = l["items"][0]["id"].as_str().unwrap();
