@@ -708,7 +708,10 @@ async fn candidates(
     c: &mut sqlx::AnyConnection,
     ev: &EventRow,
 ) -> AppResult<Vec<DuplicateCandidate>> {
-    let r = catalog::resolve(c, &ev.category_code, &parse_area(&ev.centre_area)?).await?;
+    let r = state
+        .catalog()
+        .await?
+        .resolve(&ev.category_code, &parse_area(&ev.centre_area)?)?;
     let at = flow::parse_time(&ev.reported_at).with_timezone(&Utc);
     let mut d = duplicates_of(
         c,
