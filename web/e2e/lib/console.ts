@@ -1,5 +1,6 @@
 // Console helpers for the specs: a desktop page signed in through the console's login form.
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { expect } from 'vitest';
 import { context, PASSWORD } from './browser';
 
 export async function consoleSignIn(browser: Browser, username: string): Promise<Page> {
@@ -23,4 +24,21 @@ export async function statusOf(baseUrl: string, username: string, path: string):
   const { token } = (await login.json()) as { token: string };
   const r = await fetch(`${baseUrl}${path}`, { headers: { authorization: `Bearer ${token}` } });
   return r.status;
+}
+
+/** Opens an event page and waits until it shows `state` (the Chinese label). */
+export async function openEvent(page: Page, id: string, state: string) {
+  await page.goto(`/events/${id}`);
+  await page.getByTestId('event-page').waitFor();
+  await expect.poll(() => page.getByTestId('event-state').innerText()).toBe(state);
+}
+
+/** Makes a move through its dialog: opens it, lets `fill` fill the form, confirms. */
+export async function move(page: Page, action: string, fill: (dialog: Locator) => Promise<void> = async () => {}) {
+  await page.getByTestId('action-' + action).click();
+  const dialog = page.getByTestId('move-dialog');
+  await dialog.getByTestId('dialog-confirm').waitFor();
+  await fill(dialog);
+  await dialog.getByTestId('dialog-confirm').click();
+  await dialog.waitFor({ state: 'hidden' });
 }

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { api, launch, shot } from '../lib/browser';
-import { consoleSignIn } from '../lib/console';
+import { consoleSignIn, move, openEvent } from '../lib/console';
 
 const GRID = '371502001001001';
 const DEPT = '371502-cgj';
@@ -21,11 +21,6 @@ afterAll(async () => {
   await browser?.close();
 });
 
-async function open(page: Page, id: string, state: string) {
-  await page.goto(`/events/${id}`);
-  await page.getByTestId('event-page').waitFor();
-  await expect.poll(() => page.getByTestId('event-state').innerText()).toBe(state);
-}
 
 /** The page's action buttons are exactly the API's `actions` for that user. */
 async function sameActions(page: Page, username: string, id: string) {
@@ -36,14 +31,6 @@ async function sameActions(page: Page, username: string, id: string) {
   expect(shown.sort()).toEqual([...d.actions].sort());
 }
 
-async function move(page: Page, action: string, fill: (dialog: ReturnType<Page['getByTestId']>) => Promise<void> = async () => {}) {
-  await page.getByTestId('action-' + action).click();
-  const dialog = page.getByTestId('move-dialog');
-  await dialog.getByTestId('dialog-confirm').waitFor();
-  await fill(dialog);
-  await dialog.getByTestId('dialog-confirm').click();
-  await dialog.waitFor({ state: 'hidden' });
-}
 
 it('takes an event round the loop in the console', async () => {
   const marker = 'E2E' + Math.random().toString(36).slice(2, 8);
@@ -56,10 +43,10 @@ it('takes an event round the loop in the console', async () => {
 
   // Accept; a second, stale page then gets a conflict and reloads.
   const centre = await consoleSignIn(browser, 'town_centre');
-  await open(centre, id, '待受理');
+  await openEvent(centre, id, '待受理');
   await sameActions(centre, 'town_centre', id);
   const stale = await centre.context().newPage();
-  await open(stale, id, '待受理');
+  await openEvent(stale, id, '待受理');
   await move(centre, 'accept');
   await expect.poll(() => centre.getByTestId('event-state').innerText()).toBe('待派遣');
   await stale.getByTestId('action-accept').click();
@@ -80,7 +67,7 @@ it('takes an event round the loop in the console', async () => {
 
   // The department signs for it and asks for two more working days.
   const dept = await consoleSignIn(browser, 'dept_liaison');
-  await open(dept, id, '待签收');
+  await openEvent(dept, id, '待签收');
   await sameActions(dept, 'dept_liaison', id);
   await move(dept, 'sign_for');
   await expect.poll(() => dept.getByTestId('event-state').innerText()).toBe('处置中');
@@ -91,7 +78,7 @@ it('takes an event round the loop in the console', async () => {
   await dept.getByTestId('event-extensions').getByText('待审批').waitFor();
 
   // The centre approves the extension.
-  await open(centre, id, '处置中');
+  await openEvent(centre, id, '处置中');
   await sameActions(centre, 'town_centre', id);
   await move(centre, 'decide_extension', async (d) => {
     await d.getByTestId('extension-pending').waitFor();
@@ -100,14 +87,14 @@ it('takes an event round the loop in the console', async () => {
 
   // The county centre supervises; the department replies.
   const county = await consoleSignIn(browser, 'county_centre');
-  await open(county, id, '处置中');
+  await openEvent(county, id, '处置中');
   await sameActions(county, 'county_centre', id);
   await move(county, 'supervise', async (d) => {
     await expect.poll(() => d.getByTestId('supervise-due').innerText()).toMatch(/\d{4}-\d{2}-\d{2}/);
     await d.getByTestId('move-note').fill('请加快办理');
   });
   await county.getByTestId('event-supervisions').getByText('请加快办理').waitFor();
-  await open(dept, id, '处置中');
+  await openEvent(dept, id, '处置中');
   await move(dept, 'reply', async (d) => {
     await d.getByTestId('move-note').fill('已安排人员');
   });
@@ -133,11 +120,11 @@ it('takes an event round the loop in the console', async () => {
 
   // The grid chief verifies; the centre evaluates and closes.
   const chief = await consoleSignIn(browser, 'grid_chief');
-  await open(chief, id, '待核查');
+  await openEvent(chief, id, '待核查');
   await sameActions(chief, 'grid_chief', id);
   await move(chief, 'verify_pass');
   await expect.poll(() => chief.getByTestId('event-state').innerText()).toBe('待评价');
-  await open(centre, id, '待评价');
+  await openEvent(centre, id, '待评价');
   await sameActions(centre, 'town_centre', id);
   await move(centre, 'evaluate', async (d) => {
     await d.getByTestId('evaluate-satisfied').click();

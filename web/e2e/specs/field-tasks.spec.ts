@@ -2,11 +2,11 @@
 // photo) from 我的上报; the grid chief then verifies it from 待回访 (核查不通过 needs a reason;
 // 核查通过 moves it on to evaluation). The worker who handled it is not offered verification.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { api, baseUrl, context, launch, PASSWORD, shot } from '../lib/browser';
+import type { Browser } from 'playwright-core';
+import { api, launch, shot } from '../lib/browser';
+import { canvasJpeg, fieldSignIn } from '../lib/field';
 
 const GRID = '371502001001001';
-const field = () => baseUrl().replace(/\/$/, '') + '/field/';
 
 type Detail = { state: string; version: number; timeline: { action: string; note?: string | null; photos: unknown[] }[] };
 
@@ -18,29 +18,7 @@ afterAll(async () => {
   await browser?.close();
 });
 
-async function signIn(username: string): Promise<Page> {
-  const ctx = await context(browser, 'phone');
-  const page = await ctx.newPage();
-  await page.goto(field());
-  await page.getByTestId('login-username').fill(username);
-  await page.getByTestId('login-password').fill(PASSWORD);
-  await page.getByTestId('login-submit').click();
-  await page.getByTestId('report-button').waitFor();
-  return page;
-}
 
-async function jpeg(page: Page): Promise<Buffer> {
-  const b64 = await page.evaluate(() => {
-    const c = document.createElement('canvas');
-    c.width = 800;
-    c.height = 600;
-    const g = c.getContext('2d')!;
-    g.fillStyle = '#2e9e44';
-    g.fillRect(0, 0, 800, 600);
-    return c.toDataURL('image/jpeg', 0.9).split(',')[1];
-  });
-  return Buffer.from(b64, 'base64');
-}
 
 describe('field app tasks', () => {
   it('self-handles a report with a photo, and the grid chief verifies it', async () => {
@@ -53,7 +31,7 @@ describe('field app tasks', () => {
     const detail = () => gw<Detail>(`/api/events/${event.id}`);
 
     // The worker finds it under 我的上报 and handles it.
-    const worker = await signIn('grid_worker');
+    const worker = await fieldSignIn(browser, 'grid_worker');
     await worker.getByTestId('tab-tasks').click();
     await worker.getByTestId('tab-mine').click();
     await worker.getByTestId('task-row').filter({ hasText: marker }).click();
@@ -65,7 +43,7 @@ describe('field app tasks', () => {
     expect((await detail()).state).toBe('reported');
 
     await worker.getByTestId('self-handle-note').fill('已当场劝解，双方达成一致');
-    await worker.getByTestId('self-handle-photo').setInputFiles({ name: 'after.jpg', mimeType: 'image/jpeg', buffer: await jpeg(worker) });
+    await worker.getByTestId('self-handle-photo').setInputFiles({ name: 'after.jpg', mimeType: 'image/jpeg', buffer: await canvasJpeg(worker, '#2e9e44', 800, 600) });
     await worker.getByTestId('photo-thumb').first().waitFor();
     await shot(worker, 'field-event-self-handle');
     await worker.getByTestId('self-handle-submit').click();
@@ -78,7 +56,7 @@ describe('field app tasks', () => {
     expect(handled?.note).toBe('已当场劝解，双方达成一致');
 
     // The grid chief verifies it from 待回访.
-    const chief = await signIn('grid_chief');
+    const chief = await fieldSignIn(browser, 'grid_chief');
     await chief.getByTestId('tab-tasks').click();
     await chief.getByTestId('task-row').filter({ hasText: marker }).click();
     await chief.getByTestId('verify-pass').waitFor();

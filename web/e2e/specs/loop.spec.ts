@@ -3,13 +3,12 @@
 // signs for it and feeds back with a photo → the grid worker verifies in the field app → the
 // operator evaluates and sees it closed with its evaluation.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { api, baseUrl, context, launch, PASSWORD, shot } from '../lib/browser';
-import { consoleSignIn } from '../lib/console';
+import type { Browser } from 'playwright-core';
+import { api, launch, shot } from '../lib/browser';
+import { consoleSignIn, move, openEvent } from '../lib/console';
+import { canvasJpeg, fieldSignIn } from '../lib/field';
 
-const IN_GRID = { longitude: 115.8617, latitude: 36.3415 }; // inside grid_worker's grid
 const DEPT = '371502-sfj';
-const field = () => baseUrl().replace(/\/$/, '') + '/field/';
 
 type Detail = {
   id: string;
@@ -27,45 +26,9 @@ afterAll(async () => {
   await browser?.close();
 });
 
-async function canvasJpeg(page: Page, colour: string): Promise<Buffer> {
-  const b64 = await page.evaluate((c) => {
-    const cv = document.createElement('canvas');
-    cv.width = 1200;
-    cv.height = 900;
-    const g = cv.getContext('2d')!;
-    g.fillStyle = c;
-    g.fillRect(0, 0, cv.width, cv.height);
-    return cv.toDataURL('image/jpeg', 0.9).split(',')[1];
-  }, colour);
-  return Buffer.from(b64, 'base64');
-}
 
-async function fieldSignIn(username: string): Promise<Page> {
-  const ctx = await context(browser, 'phone');
-  await ctx.setGeolocation(IN_GRID);
-  const page = await ctx.newPage();
-  await page.goto(field());
-  await page.getByTestId('login-username').fill(username);
-  await page.getByTestId('login-password').fill(PASSWORD);
-  await page.getByTestId('login-submit').click();
-  await page.getByTestId('report-button').waitFor();
-  return page;
-}
 
-async function move(page: Page, action: string, fill: (dialog: ReturnType<Page['getByTestId']>) => Promise<void> = async () => {}) {
-  await page.getByTestId('action-' + action).click();
-  const dialog = page.getByTestId('move-dialog');
-  await dialog.getByTestId('dialog-confirm').waitFor();
-  await fill(dialog);
-  await dialog.getByTestId('dialog-confirm').click();
-  await dialog.waitFor({ state: 'hidden' });
-}
 
-async function openEvent(page: Page, id: string, state: string) {
-  await page.goto(`/events/${id}`);
-  await page.getByTestId('event-page').waitFor();
-  await expect.poll(() => page.getByTestId('event-state').innerText()).toBe(state);
-}
 
 it('goes from a field report to a closed, evaluated event across four roles', async () => {
   const marker = 'LOOP' + Math.random().toString(36).slice(2, 10);
@@ -74,7 +37,7 @@ it('goes from a field report to a closed, evaluated event across four roles', as
     (await gw<{ items: { id: string }[] }>(`/api/events?q=${marker}`)).items.map((e) => e.id);
 
   // 1. The grid worker reports with a photo from the phone; GPS puts it in their grid.
-  const worker = await fieldSignIn('grid_worker');
+  const worker = await fieldSignIn(browser, 'grid_worker');
   await worker.getByTestId('tab-report').click();
   await worker.getByTestId('category-picker').click();
   await worker.getByTestId('category-option').filter({ hasText: '邻里纠纷' }).click();

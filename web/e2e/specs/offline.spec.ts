@@ -4,12 +4,11 @@
 // contentful paint of a cold load.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { api, baseUrl, context, launch, PASSWORD, shot } from '../lib/browser';
+import { api, context, launch, shot } from '../lib/browser';
+import { canvasJpeg, fieldUrl, IN_GRID, signInField } from '../lib/field';
 
 // Inside grid 371502001001001 (古城社区第1网格) of the demo account grid_worker.
-const IN_GRID = { longitude: 115.8617, latitude: 36.3415 };
 
-const field = () => baseUrl().replace(/\/$/, '') + '/field/';
 
 let browser: Browser;
 beforeAll(async () => {
@@ -19,30 +18,7 @@ afterAll(async () => {
   await browser?.close();
 });
 
-/** A real JPEG made by the page's canvas (what a camera would hand over, only smaller). */
-async function jpeg(page: Page): Promise<Buffer> {
-  const b64 = await page.evaluate(() => {
-    const c = document.createElement('canvas');
-    c.width = 2400;
-    c.height = 1800;
-    const g = c.getContext('2d')!;
-    g.fillStyle = '#8fb3d9';
-    g.fillRect(0, 0, c.width, c.height);
-    g.fillStyle = '#c0392b';
-    g.fillRect(600, 500, 900, 700);
-    return c.toDataURL('image/jpeg', 0.95).split(',')[1];
-  });
-  return Buffer.from(b64, 'base64');
-}
 
-async function signIn(page: Page) {
-  await page.goto(field());
-  await page.waitForURL(/\/field\/login/);
-  await page.getByTestId('login-username').fill('grid_worker');
-  await page.getByTestId('login-password').fill(PASSWORD);
-  await page.getByTestId('login-submit').click();
-  await page.getByTestId('report-button').waitFor();
-}
 
 async function queueReport(page: Page, description: string, photo: Buffer) {
   await page.getByTestId('tab-report').click();
@@ -71,7 +47,7 @@ describe('field app offline', () => {
   it('opens fast (first contentful paint of a cold load)', async () => {
     const ctx = await context(browser, 'phone');
     const page = await ctx.newPage();
-    await page.goto(field());
+    await page.goto(fieldUrl());
     await page.getByTestId('login-submit').waitFor();
     const fcp = await page.evaluate(
       () => performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? Number.NaN,
@@ -94,11 +70,11 @@ describe('field app offline', () => {
     const page = await ctx.newPage();
 
     // Sign in once.
-    await signIn(page);
+    await signInField(page, 'grid_worker');
     // The map shows my grid and my position; the shell is cached before going offline.
     await page.locator('[data-testid=grid-map] path.leaflet-interactive').first().waitFor();
     await page.evaluate(() => navigator.serviceWorker.ready.then(() => true));
-    const photo = await jpeg(page);
+    const photo = await canvasJpeg(page, '#8fb3d9', 2400, 1800);
 
     await ctx.setOffline(true);
     await page.getByTestId('offline-banner').waitFor();
@@ -170,8 +146,8 @@ describe('field app offline', () => {
     // Far from every grid: the server refuses a report placed by this position.
     await ctx.setGeolocation({ longitude: 117.9, latitude: 37.9 });
     const page = await ctx.newPage();
-    await signIn(page);
-    const photo = await jpeg(page);
+    await signInField(page, 'grid_worker');
+    const photo = await canvasJpeg(page, '#8fb3d9', 2400, 1800);
     await page.getByTestId('tab-report').click();
     await page.getByTestId('category-picker').click();
     await page.getByTestId('category-option').filter({ hasText: '邻里纠纷' }).click();

@@ -706,20 +706,7 @@ pub async fn counts(
     key: &str,
     w: &Where,
 ) -> Result<Vec<(String, Counts)>, sqlx::Error> {
-    let sql = format!(
-        "SELECT {key} AS k, {} FROM events WHERE {} GROUP BY {key}",
-        fact_sums(),
-        w.sql()
-    );
-    let mut q = sqlx::query_as::<_, CountsRow>(&sql);
-    for a in &w.args {
-        q = q.bind(a);
-    }
-    Ok(q.fetch_all(pool)
-        .await?
-        .into_iter()
-        .map(CountsRow::into_pair)
-        .collect())
+    grouped(pool, "events", &fact_sums(), key, w).await
 }
 
 /// Indicator counts from the rollup `event_facts` (China day × county × category ×
@@ -734,8 +721,19 @@ pub async fn fact_counts(
         .map(|f| format!("CAST(SUM({f}) AS BIGINT) AS {f}"))
         .collect::<Vec<_>>()
         .join(", ");
+    grouped(pool, "event_facts", &sums, key, w).await
+}
+
+/// `SELECT key, sums FROM table WHERE w GROUP BY key`, leaving out empty groups.
+async fn grouped(
+    pool: &AnyPool,
+    table: &str,
+    sums: &str,
+    key: &str,
+    w: &Where,
+) -> Result<Vec<(String, Counts)>, sqlx::Error> {
     let sql = format!(
-        "SELECT {key} AS k, {sums} FROM event_facts WHERE {} GROUP BY {key}",
+        "SELECT {key} AS k, {sums} FROM {table} WHERE {} GROUP BY {key}",
         w.sql()
     );
     let mut q = sqlx::query_as::<_, CountsRow>(&sql);
@@ -792,25 +790,8 @@ pub async fn indicators(
         GroupBy::Group => Some("substr(category_code, 1, 2)".into()),
         GroupBy::None => Some("''".into()),
     };
+    // Both tables have `dept_id` and `category_code`.
     let mut w = Where::default();
-    let (lo, hi) = crate::db::prefix_range(q.area);
-    if let (true, Some(key)) = (county_or_above, rollup_key) {
-        w.push("county >= ? AND county < ?", &[&lo, &hi]);
-        w.push("day >= ? AND day <= ?", &[q.from_day, q.to_day]);
-        if let Some(d) = q.department {
-            w.push("dept_id = ?", &[d]);
-        }
-        if let Some(c) = q.category {
-            let (lo, hi) = crate::db::prefix_range(c);
-            w.push("category_code >= ? AND category_code < ?", &[&lo, &hi]);
-        }
-        return fact_counts(pool, &key, &w).await;
-    }
-    w.push("area_code >= ? AND area_code < ?", &[&lo, &hi]);
-    w.push(
-        "reported_at >= ? AND reported_at < ?",
-        &[q.from_at, q.to_at],
-    );
     if let Some(d) = q.department {
         w.push("dept_id = ?", &[d]);
     }
@@ -818,6 +799,17 @@ pub async fn indicators(
         let (lo, hi) = crate::db::prefix_range(c);
         w.push("category_code >= ? AND category_code < ?", &[&lo, &hi]);
     }
+    let (lo, hi) = crate::db::prefix_range(q.area);
+    if let (true, Some(key)) = (county_or_above, rollup_key) {
+        w.push("county >= ? AND county < ?", &[&lo, &hi]);
+        w.push("day >= ? AND day <= ?", &[q.from_day, q.to_day]);
+        return fact_counts(pool, &key, &w).await;
+    }
+    w.push("area_code >= ? AND area_code < ?", &[&lo, &hi]);
+    w.push(
+        "reported_at >= ? AND reported_at < ?",
+        &[q.from_at, q.to_at],
+    );
     let key = match q.by {
         GroupBy::Area(n) => format!("substr(area_code, 1, {n})"),
         GroupBy::Grid => "area_code".into(),
