@@ -1,6 +1,7 @@
 // What the generated client does not cover: a multipart request (a move with photos). It
 // ends the same way as `call`: the data, or an ApiError (and a 401 returns to sign-in).
 import { ApiError, call } from '@civgrid/shared';
+import { errorText } from '@civgrid/shared/src/errors';
 import { ElMessage } from 'element-plus';
 
 export function postForm<T>(path: string, form: FormData): Promise<T> {
@@ -24,11 +25,8 @@ export function postForm<T>(path: string, form: FormData): Promise<T> {
   );
 }
 
-/** Shows the server's message of a failed request (401 is handled by the session). */
+/** Shows the server's message of a failed request (401 is handled by the session); in English,
+ * an English text for the common codes. */
 export function showError(e: unknown) {
-  if (e instanceof ApiError) {
-    if (e.status !== 401) ElMessage.error(e.message);
-  } else {
-    ElMessage.error(String(e));
-  }
+  if (!(e instanceof ApiError) || e.status !== 401) ElMessage.error(errorText(e));
 }

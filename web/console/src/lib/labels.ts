@@ -1,50 +1,8 @@
-// Names of the server's codes in both languages (the server sends Chinese labels only).
-import { lang } from '@civgrid/shared/src/i18n';
+// Names of the server's codes in both languages (the server sends Chinese labels only). States,
+// moves and lights are shared with the field app.
+import { ACTIONS, LIGHTS, STATES, pick, type Names } from '@civgrid/shared/src/labels';
 
-type Names = Record<string, [zh: string, en: string]>;
-
-function pick(names: Names, code: string | null | undefined): string {
-  if (!code) return '';
-  const n = names[code];
-  return n ? (lang.value === 'en' ? n[1] : n[0]) : code;
-}
-
-export const STATES: Names = {
-  reported: ['待受理', 'To accept'],
-  accepted: ['待派遣', 'To dispatch'],
-  dispatched: ['待签收', 'To sign for'],
-  handling: ['处置中', 'Handling'],
-  on_hold: ['挂账', 'On hold'],
-  verifying: ['待核查', 'To verify'],
-  evaluating: ['待评价', 'To evaluate'],
-  closed: ['已结案', 'Closed'],
-  voided: ['已作废', 'Voided'],
-  merged: ['已合并', 'Merged'],
-};
-
-export const ACTIONS: Names = {
-  report: ['上报', 'Report'],
-  accept: ['受理', 'Accept'],
-  void: ['不予受理', 'Void'],
-  dispatch: ['派遣', 'Dispatch'],
-  sign_for: ['签收', 'Sign for'],
-  return: ['退回', 'Return'],
-  request_extension: ['延期申请', 'Request extension'],
-  decide_extension: ['延期审批', 'Decide extension'],
-  hold: ['挂账', 'Hold'],
-  resume: ['恢复', 'Resume'],
-  escalate: ['上报上级', 'Escalate'],
-  self_handle: ['自行处置', 'Handle myself'],
-  handle: ['处置反馈', 'Feed back'],
-  verify_pass: ['核查通过', 'Verified'],
-  verify_fail: ['核查不通过', 'Verification failed'],
-  evaluate: ['评价结案', 'Evaluate and close'],
-  supervise: ['督办', 'Supervise'],
-  reply: ['督办回复', 'Reply'],
-  merge: ['合并', 'Merge'],
-  merged_in: ['合并重复事件', 'Duplicate merged in'],
-  light: ['时限预警', 'Time limit warning'],
-};
+export { STATES };
 
 export const ROLES: Names = {
   grid_worker: ['网格员', 'Grid worker'],
@@ -67,8 +25,6 @@ export const SOURCES: Names = {
   department: ['部门移交', 'Department'],
   leader: ['领导交办', 'Leader'],
 };
-
-export const LIGHTS: Names = { green: ['绿灯', 'Green'], yellow: ['黄灯', 'Yellow'], red: ['红灯', 'Red'] };
 
 export const EVALUATIONS: Names = {
   satisfied: ['满意', 'Satisfied'],
