@@ -6,14 +6,21 @@ import { ApiError, call, client, type Me } from '@civgrid/shared';
 export const me = ref<Me | null>(null);
 let checked = false;
 
+/** Marks that this browser holds a signed-in session, so a later 401 can be told apart from a
+ * first visit. */
+const FLAG = 'civgrid.console.signedIn';
+/** Set when a session this browser had signed in ended (a 401), so the sign-in page says why. */
+export const sessionEnded = ref(false);
+
 /** The current user, asking the server once per page load. */
 export async function ensureSession(): Promise<Me | null> {
   if (!checked) {
     try {
       me.value = await call(client.GET('/api/auth/me'));
+      localStorage.setItem(FLAG, '1');
     } catch (e) {
       if (!(e instanceof ApiError) || e.status !== 401) throw e;
-      me.value = null;
+      signedOut();
     }
     checked = true;
   }
@@ -23,14 +30,20 @@ export async function ensureSession(): Promise<Me | null> {
 export function signedIn(u: Me) {
   me.value = u;
   checked = true;
+  sessionEnded.value = false;
+  localStorage.setItem(FLAG, '1');
 }
 
+/** The server answered 401: the session is over (or there never was one). */
 export function signedOut() {
+  if (localStorage.getItem(FLAG)) sessionEnded.value = true;
+  localStorage.removeItem(FLAG);
   me.value = null;
   checked = true;
 }
 
 export async function logout() {
+  localStorage.removeItem(FLAG);
   try {
     await call(client.POST('/api/auth/logout'));
   } catch {
