@@ -1138,6 +1138,8 @@ export interface components {
         EventDetail: components["schemas"]["EventSummary"] & {
             /** @description Moves the caller may make now. */
             actions: string[];
+            assignee_name?: string | null;
+            centre_name?: string | null;
             /** @description Masked (e.g. `138****5678`). */
             contact_name?: string | null;
             contact_phone?: string | null;
@@ -1147,6 +1149,8 @@ export interface components {
             evaluation?: string | null;
             evaluation_comment?: string | null;
             extensions: components["schemas"]["ExtensionView"][];
+            /** @description Names of the grid, the centre holding the event and whoever it is dispatched to. */
+            grid_name?: string | null;
             group_code: string;
             merged_into?: string | null;
             reporter_role: string;

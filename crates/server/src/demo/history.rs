@@ -28,6 +28,7 @@ pub struct History {
 
 struct Grid {
     code: String,
+    name: String,
     pt: (f64, f64),
     worker: Actor,
 }
@@ -35,6 +36,7 @@ struct Grid {
 /// A grid with a point inside it and its grid worker.
 pub struct GridPoint {
     pub code: String,
+    pub name: String,
     pub pt: (f64, f64),
     pub worker_id: String,
     pub worker_name: String,
@@ -44,10 +46,10 @@ pub struct GridPoint {
 /// Every grid that has a worker, with a point inside it (the centre of its box, checked).
 pub async fn grid_points(db: &Db) -> anyhow::Result<Vec<GridPoint>> {
     let index = crate::areas::store::load_index(&db.pool).await?;
-    type Row = (String, String, String, String, f64, f64, f64, f64);
+    type Row = (String, String, String, String, String, f64, f64, f64, f64);
     let rows: Vec<Row> = sqlx::query_as(
-        "SELECT m.grid_code, u.id, u.display_name, u.username, b.min_lon, b.min_lat, b.max_lon, b.max_lat
-           FROM grid_members m JOIN users u ON u.id = m.user_id
+        "SELECT m.grid_code, g.name, u.id, u.display_name, u.username, b.min_lon, b.min_lat, b.max_lon, b.max_lat
+           FROM grid_members m JOIN users u ON u.id = m.user_id JOIN grids g ON g.code = m.grid_code
            JOIN grid_boundaries b ON b.grid_code = m.grid_code AND b.valid_to IS NULL
           WHERE m.duty = 'worker' ORDER BY m.grid_code",
     )
@@ -55,10 +57,11 @@ pub async fn grid_points(db: &Db) -> anyhow::Result<Vec<GridPoint>> {
     .await?;
     Ok(rows
         .into_iter()
-        .filter_map(|(code, id, name, username, x0, y0, x1, y1)| {
+        .filter_map(|(code, grid_name, id, name, username, x0, y0, x1, y1)| {
             let pt = ((x0 + x1) / 2.0, (y0 + y1) / 2.0);
             (index.locate([pt.0, pt.1]) == Some(&code)).then_some(GridPoint {
                 code,
+                name: grid_name,
                 pt,
                 worker_id: id,
                 worker_name: name,
@@ -102,6 +105,7 @@ pub async fn seed(
                 area: p.code.clone(),
             },
             code: p.code,
+            name: p.name,
             pt: p.pt,
         })
         .collect();
@@ -125,6 +129,12 @@ pub async fn seed(
     .await?
     .into_iter()
     .collect();
+    let depts: HashMap<String, String> =
+        sqlx::query_as::<_, (String, String)>("SELECT id, name FROM departments")
+            .fetch_all(&mut *conn)
+            .await?
+            .into_iter()
+            .collect();
     drop(conn);
     anyhow::ensure!(!grids.is_empty(), "演示网格缺少网格员");
     let centre = |area: &str| Actor {
@@ -195,6 +205,7 @@ pub async fn seed(
             cat.name,
             DESCRIPTIONS[rng.gen_range(0..DESCRIPTIONS.len())]
         );
+        ev.address = Some(format!("{}{}号楼附近", g.name, rng.gen_range(1..=30)));
         ev.lon = Some(g.pt.0 + rng.gen_range(-0.0002..0.0002));
         ev.lat = Some(g.pt.1 + rng.gen_range(-0.0002..0.0002));
         let photos = if cat.photo_required {
@@ -217,6 +228,7 @@ pub async fn seed(
         let mut sim = Sim {
             cal: &cal,
             snap: &snap,
+            depts: &depts,
             now,
             t: t0,
             moves: 0,
@@ -242,6 +254,7 @@ pub async fn seed(
             dup.description = ev.description.clone();
             dup.lon = ev.lon;
             dup.lat = ev.lat;
+            dup.address = ev.address.clone();
             if t0 + Duration::minutes(20) < now {
                 flow::insert_report(
                     &mut tx,
@@ -328,6 +341,8 @@ fn pick_source(rng: &mut StdRng, cat: &Category) -> Source {
 struct Sim<'a> {
     cal: &'a WorkCalendar,
     snap: &'a catalog::Snapshot,
+    /// Department names by id.
+    depts: &'a HashMap<String, String>,
     now: DateTime<Utc>,
     t: DateTime<Utc>,
     moves: usize,
@@ -424,9 +439,11 @@ async fn walk(
     } else {
         format!("{county}-{}", cat.department)
     };
+    let depts = sim.depts;
+    let dept_name = |id: &str| depts.get(id).cloned().unwrap_or_else(|| id.to_owned());
     let dept = Target::Department {
         id: dept_id.clone(),
-        name: dept_id.clone(),
+        name: dept_name(&dept_id),
     };
     let liaison = Actor {
         id: Some(format!("demo-liaison-{dept_id}")),
@@ -438,7 +455,7 @@ async fn walk(
     if rng.gen_bool(0.07) {
         let wrong = Target::Department {
             id: format!("{county}-mzj"),
-            name: "民政局".into(),
+            name: dept_name(&format!("{county}-mzj")),
         };
         let wrong_liaison = Actor {
             id: Some("demo-liaison-mzj".into()),

@@ -494,10 +494,14 @@ async fn detail(
         .collect();
     let supervisions = store::supervisions(c, &ev.id).await?;
     let extensions = store::extensions(c, &ev.id).await?;
-    // Offer 督办回复 only with a supervision to answer, and 合并 only with a candidate.
+    // Offer 督办回复 only with a supervision to answer, 延期审批 only with a request to decide,
+    // and 合并 only with a candidate.
     let mut actions = flow::actions(user, &ev);
     if !supervisions.iter().any(|x| x.replied_at.is_none()) {
         actions.retain(|a| a != Move::Reply.as_str());
+    }
+    if !extensions.iter().any(|x| x.status == "pending") {
+        actions.retain(|a| a != Move::DecideExtension.as_str());
     }
     if actions.iter().any(|a| a == Move::Merge.as_str())
         && candidates(state, c, &ev).await?.is_empty()
@@ -506,8 +510,16 @@ async fn detail(
     }
     let cal = state.calendar();
     let name = names.get(&ev.category_code).cloned().unwrap_or_default();
+    let assignee_name = match (ev.assignee_kind.as_deref(), ev.assignee.as_deref()) {
+        (Some("department"), Some(id)) => catalog::store::department(c, id).await?.map(|d| d.name),
+        (Some(_), Some(area)) => store::area_name(c, area).await?,
+        _ => None,
+    };
     Ok(EventDetail {
         group_code: ev.category_code.get(..2).unwrap_or("").into(),
+        grid_name: store::grid_name(c, &ev.area_code).await?,
+        centre_name: store::area_name(c, &ev.centre_area).await?,
+        assignee_name,
         reporter_role: ev.reporter_role.clone(),
         contact_name: ev.contact_name.as_deref().map(mask_name),
         contact_phone: ev.contact_phone.as_deref().map(mask_phone),

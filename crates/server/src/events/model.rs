@@ -251,6 +251,10 @@ pub struct EventDetail {
     #[serde(flatten)]
     pub event: EventSummary,
     pub group_code: String,
+    /// Names of the grid, the centre holding the event and whoever it is dispatched to.
+    pub grid_name: Option<String>,
+    pub centre_name: Option<String>,
+    pub assignee_name: Option<String>,
     pub reporter_role: String,
     /// Masked (e.g. `138****5678`).
     pub contact_name: Option<String>,

@@ -977,6 +977,15 @@ pub async fn names(
     q.fetch_all(pool).await
 }
 
+/// The name of a grid.
+pub async fn grid_name(c: &mut AnyConnection, code: &str) -> Result<Option<String>, sqlx::Error> {
+    let r: Option<(String,)> = sqlx::query_as("SELECT name FROM grids WHERE code = $1")
+        .bind(code)
+        .fetch_optional(c)
+        .await?;
+    Ok(r.map(|r| r.0))
+}
+
 pub async fn area_name(c: &mut AnyConnection, code: &str) -> Result<Option<String>, sqlx::Error> {
     let r: Option<(String,)> =
         sqlx::query_as("SELECT name FROM areas WHERE code = $1 AND valid_to IS NULL")

@@ -122,6 +122,21 @@ async fn whole_loop(b: Backend) {
     assert_eq!(d["state"], "closed");
     assert_eq!(d["evaluation"], "satisfied");
     assert!(d["actions"].as_array().unwrap().is_empty());
+    // Names, not codes, for the grid, the centre and the department.
+    assert!(
+        d["grid_name"].as_str().unwrap().contains("网格"),
+        "{}",
+        d["grid_name"]
+    );
+    assert_eq!(d["centre_name"], "古楼街道");
+    assert!(
+        d["assignee_name"]
+            .as_str()
+            .unwrap()
+            .contains("综合行政执法"),
+        "{}",
+        d["assignee_name"]
+    );
 
     // The timeline: every move with who, role, from → to; photos on the report and feedback.
     let tl = d["timeline"].as_array().unwrap();
@@ -705,12 +720,18 @@ async fn every_other_move(b: Backend) {
     )
     .await;
     ok(&sthj, &id, json!({"action": "sign_for"})).await;
+    // 延期审批 is offered only while a request waits.
+    let has = |d: &Value, a: &str| d["actions"].as_array().unwrap().contains(&json!(a));
+    let (_, d) = town.get(&format!("/api/events/{id}")).await;
+    assert!(!has(&d, "decide_extension"), "{}", d["actions"]);
     let d = ok(
         &sthj,
         &id,
         json!({"action": "request_extension", "days": 3, "note": "需联合执法"}),
     )
     .await;
+    let (_, d2) = town.get(&format!("/api/events/{id}")).await;
+    assert!(has(&d2, "decide_extension"), "{}", d2["actions"]);
     let ext = d["extensions"][0]["id"].as_str().unwrap().to_owned();
     let limit = d["current"]["limit_minutes"].as_i64().unwrap();
     let (s, _) = mv(
@@ -1660,6 +1681,25 @@ async fn demo_history(b: Backend) {
         app.scalar("SELECT COUNT(*) FROM events WHERE handle_late = 1")
             .await
             > 0
+    );
+    // History events carry an address and name their departments (not their ids); only the
+    // live report above has no address.
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM events WHERE address IS NULL")
+            .await,
+        1
+    );
+    assert!(
+        app.scalar(
+            "SELECT COUNT(*) FROM event_moves WHERE action = 'dispatch' AND detail LIKE '%局%'"
+        )
+        .await
+            > 100
+    );
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM event_moves WHERE action = 'dispatch' AND detail LIKE '%\"department_name\":\"3715%'")
+            .await,
+        0
     );
     assert_eq!(
         app.scalar("SELECT COUNT(*) FROM events e WHERE (SELECT COUNT(*) FROM event_moves m WHERE m.event_id = e.id) <> e.version").await,
