@@ -17,8 +17,12 @@ const EN: Record<string, string> = {
   offline: 'No network; check your connection',
 };
 
-/** The text to show for a failed request (or any thrown value). */
+/** The text to show for a failed request: an `ApiError`, a stored `{code, message}` (a queued
+ * report's last error) or any thrown value. */
 export function errorText(e: unknown): string {
-  if (e instanceof ApiError) return (lang.value === 'en' && EN[e.code]) || e.message;
+  if (e instanceof ApiError || (typeof e === 'object' && e !== null && typeof (e as { code?: unknown }).code === 'string')) {
+    const { code, message } = e as { code: string; message?: string };
+    return (lang.value === 'en' && EN[code]) || message || code;
+  }
   return e instanceof Error ? e.message : String(e);
 }

@@ -62,7 +62,6 @@ export async function call<T>(
 /** The signed-in user as `/api/auth/me` answers it. */
 export type Me = Schemas['UserView'];
 
-export const LIGHT_LABEL: Record<string, string> = { green: '绿灯', yellow: '黄灯', red: '红灯' };
 export const LIGHT_COLOR: Record<string, string> = { green: '#2e9e44', yellow: '#e6a23c', red: '#d93026' };
 
 /** A fresh idempotency key for a report (kept with a queued report across retries). */
