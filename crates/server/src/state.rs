@@ -24,6 +24,9 @@ pub struct AppState {
     pub intake: crate::events::intake::Intake,
     /// The catalog in memory, with when it was loaded.
     catalog: Arc<RwLock<Option<Loaded>>>,
+    /// Failed sign-ins under names that have no account, counted like real ones so that the
+    /// answers do not tell which names exist.
+    pub unknown_logins: Arc<std::sync::Mutex<crate::accounts::Failures>>,
 }
 
 /// The time the workflow runs on: the system clock, or a fixed instant set by tests and by
@@ -62,6 +65,7 @@ impl AppState {
             calendar: Arc::new(RwLock::new(Arc::new(calendar))),
             clock: Clock::default(),
             catalog: Arc::default(),
+            unknown_logins: Arc::default(),
         })
     }
 

@@ -116,8 +116,25 @@ pub async fn login(
         None => {
             audit::write(&mut tx, anonymous_audit("login", &username, ip, "failure")).await?;
             tx.commit().await?;
-            return Err(AppError::InvalidCredentials {
-                remaining_attempts: None,
+            // Answer exactly as for an account, so the answer does not tell the name is unknown.
+            let failed = state
+                .unknown_logins
+                .lock()
+                .map_err(|_| anyhow::anyhow!("unknown_logins poisoned"))?
+                .fail(
+                    &username,
+                    now,
+                    chrono::Duration::minutes(cfg.lockout_window_minutes),
+                    cfg.lockout_max_failures,
+                    chrono::Duration::minutes(cfg.lockout_minutes),
+                );
+            return Err(match failed {
+                Failed::Remaining(n) => AppError::InvalidCredentials {
+                    remaining_attempts: Some(n),
+                },
+                Failed::Locked(s) => AppError::AccountLocked {
+                    remaining_seconds: s,
+                },
             });
         }
     };

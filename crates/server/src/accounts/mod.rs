@@ -4,6 +4,8 @@ pub mod handlers;
 pub mod model;
 pub mod store;
 
+pub use model::Failures;
+
 use crate::state::AppState;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;

@@ -1,5 +1,6 @@
 //! Request, response and row types of the accounts domain.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -92,4 +93,91 @@ pub struct UpdateUser {
 pub struct ResetPassword {
     /// The new password (the password rules apply).
     pub password: String,
+}
+
+/// Failures of one name: count, first failure, end of the lock.
+type Tally = (i64, DateTime<Utc>, Option<DateTime<Utc>>);
+
+/// Failed sign-ins per name (for names without an account).
+#[derive(Debug, Default)]
+pub struct Failures(std::collections::HashMap<String, Tally>);
+
+/// What a failed sign-in leads to.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Failed {
+    /// Attempts left before the lock.
+    Remaining(i64),
+    /// Locked for this many more seconds.
+    Locked(i64),
+}
+
+impl Failures {
+    /// The most names remembered; older entries are dropped first.
+    const CAP: usize = 10_000;
+
+    /// Counts a failure of `name` at `now` under the same rule as real accounts.
+    pub fn fail(
+        &mut self,
+        name: &str,
+        now: DateTime<Utc>,
+        window: chrono::Duration,
+        max: i64,
+        lock: chrono::Duration,
+    ) -> Failed {
+        if self.0.len() >= Self::CAP {
+            self.0.retain(|_, (_, first, until)| {
+                now - *first <= window || until.is_some_and(|u| u > now)
+            });
+            if self.0.len() >= Self::CAP {
+                self.0.clear();
+            }
+        }
+        let e = self.0.entry(name.to_owned()).or_insert((0, now, None));
+        if let Some(u) = e.2.filter(|u| *u > now) {
+            return Failed::Locked((u - now).num_seconds().max(1));
+        }
+        if e.2.is_some() || now - e.1 > window {
+            *e = (0, now, None);
+        }
+        e.0 += 1;
+        if e.0 >= max {
+            e.2 = Some(now + lock);
+            return Failed::Locked(lock.num_seconds());
+        }
+        Failed::Remaining(max - e.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_names_lock_like_accounts() {
+        let mut f = Failures::default();
+        let t0 = Utc::now();
+        let (w, l) = (chrono::Duration::minutes(10), chrono::Duration::minutes(15));
+        let seq: Vec<Failed> = (0..6).map(|_| f.fail("nobody", t0, w, 5, l)).collect();
+        assert_eq!(
+            seq,
+            [
+                Failed::Remaining(4),
+                Failed::Remaining(3),
+                Failed::Remaining(2),
+                Failed::Remaining(1),
+                Failed::Locked(900),
+                Failed::Locked(900)
+            ]
+        );
+        // After the lock, counting starts again; outside the window it starts again too.
+        assert_eq!(
+            f.fail("nobody", t0 + l + chrono::Duration::seconds(1), w, 5, l),
+            Failed::Remaining(4)
+        );
+        assert_eq!(f.fail("other", t0, w, 5, l), Failed::Remaining(4));
+        assert_eq!(
+            f.fail("other", t0 + chrono::Duration::minutes(11), w, 5, l),
+            Failed::Remaining(4)
+        );
+    }
 }

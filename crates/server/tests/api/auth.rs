@@ -14,11 +14,26 @@ async fn login_lockout_and_sessions(b: Backend) {
         let body = json!({"username": u, "password": p});
         async move { anon.post("/api/auth/login", body).await }
     };
-    // Unknown user and wrong password look the same.
+    // Unknown user and wrong password look the same, down to the attempts left and the lock.
+    for left in (1..=4).rev() {
+        let (s, r) = login("nobody", "Wrong@2026").await;
+        assert_eq!(
+            (
+                s,
+                r["code"].as_str(),
+                r["details"]["remaining_attempts"].as_i64()
+            ),
+            (
+                StatusCode::UNAUTHORIZED,
+                Some("invalid_credentials"),
+                Some(left)
+            )
+        );
+    }
     let (s, r) = login("nobody", "Wrong@2026").await;
     assert_eq!(
         (s, r["code"].as_str()),
-        (StatusCode::UNAUTHORIZED, Some("invalid_credentials"))
+        (StatusCode::LOCKED, Some("account_locked"))
     );
     for left in (1..=4).rev() {
         let (s, r) = login("grid_worker", "Wrong@2026").await;
@@ -65,7 +80,7 @@ async fn login_lockout_and_sessions(b: Backend) {
     let fails = app
         .scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'login' AND result = 'failure'")
         .await;
-    assert_eq!(fails, 1 + 5 + 1);
+    assert_eq!(fails, 5 + 5 + 1);
     assert!(
         app.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'login' AND result = 'success'")
             .await
