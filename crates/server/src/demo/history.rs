@@ -146,6 +146,7 @@ pub async fn seed(
     let mut out = History::default();
     let mut tx = db.begin().await?;
     let mut seqs: HashMap<(String, String), i64> = HashMap::new();
+    let mut facts = store::FactDelta::default();
     let span = Duration::days(days);
     let mut times: Vec<DateTime<Utc>> = (0..n)
         .map(|_| now - span + Duration::seconds(rng.gen_range(0..span.num_seconds())))
@@ -283,6 +284,7 @@ pub async fn seed(
                             merge_into: Some(target),
                             ..Default::default()
                         },
+                        &mut facts,
                     )
                     .await
                     .map_err(|e| anyhow::anyhow!("{e:?}"))?;
@@ -294,14 +296,17 @@ pub async fn seed(
         }
         walk(
             &mut tx, &mut sim, &mut rng, &mut ev, cat, g, &township, &county, &centre, &photo,
+            &mut facts,
         )
         .await?;
         out.moves += sim.moves;
         if i % 500 == 499 {
+            std::mem::take(&mut facts).write(&mut tx).await?;
             tx.commit().await?;
             tx = db.begin().await?;
         }
     }
+    facts.write(&mut tx).await?;
     // Case numbers handed out here are taken: live reports of the same days continue after them.
     for ((city, day), n) in &seqs {
         store::bump_case_seq(&mut tx, city, day, *n).await?;
@@ -380,6 +385,7 @@ async fn walk(
     county: &str,
     centre: &dyn Fn(&str) -> Actor,
     photo: &crate::files::StoredPhoto,
+    facts: &mut store::FactDelta,
 ) -> anyhow::Result<()> {
     let per_day = sim.cal.hours().minutes_per_day() as f64;
     let handle_limit = cat.limits.handle.minutes(per_day as i64) as f64;
@@ -388,9 +394,11 @@ async fn walk(
             if !sim.after($delay) {
                 return Ok(());
             }
-            flow::perform(&mut *tx, sim.snap, sim.cal, sim.t, ev, &$actor, $m, $inp)
-                .await
-                .map_err(|e| anyhow::anyhow!("{:?} on {}: {e:?}", $m, ev.case_no))?;
+            flow::perform(
+                &mut *tx, sim.snap, sim.cal, sim.t, ev, &$actor, $m, $inp, facts,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{:?} on {}: {e:?}", $m, ev.case_no))?;
             sim.moves += 1;
         }};
     }

@@ -350,6 +350,7 @@ pub async fn perform(
     actor: &Actor,
     m: Move,
     inp: Input,
+    facts: &mut store::FactDelta,
 ) -> AppResult<MoveRow> {
     let from = State::parse(&ev.state)
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("stored state {}", ev.state)))?;
@@ -701,7 +702,7 @@ pub async fn perform(
     if let Some(limit) = ev.step_limit_min {
         ev.light = Some(light_str(Light::of(used(ev, cal, now), limit)).into());
     }
-    if !store::update_event(c, &before, ev).await? {
+    if !store::update_event(c, &before, ev, facts).await? {
         return Err(AppError::Conflict);
     }
     let mv = MoveRow {
@@ -728,7 +729,7 @@ pub async fn perform(
     if m == M::Merge
         && let Some(target) = inp.merge_into
     {
-        record_merge_in(c, target, ev, actor, &at).await?;
+        record_merge_in(c, target, ev, actor, &at, facts).await?;
     }
     for (i, n) in notices.iter().enumerate() {
         let key = format!("{}:{}:{i}", ev.id, mv.seq);
@@ -782,11 +783,12 @@ async fn record_merge_in(
     merged: &EventRow,
     actor: &Actor,
     at: &str,
+    facts: &mut store::FactDelta,
 ) -> AppResult<()> {
     let before = target.clone();
     target.version += 1;
     target.updated_at = at.into();
-    if !store::update_event(c, &before, &target).await? {
+    if !store::update_event(c, &before, &target, facts).await? {
         return Err(AppError::Conflict);
     }
     store::insert_move(

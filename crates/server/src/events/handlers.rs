@@ -623,6 +623,7 @@ pub async fn make_move(
         _ => {}
     }
     let snap = state.catalog().await?;
+    let mut facts = store::FactDelta::default();
     let mv = flow::perform(
         &mut tx,
         &snap,
@@ -632,8 +633,10 @@ pub async fn make_move(
         &Actor::of(&user),
         m,
         inp,
+        &mut facts,
     )
     .await?;
+    facts.write(&mut tx).await?;
     audit::write(
         &mut tx,
         Audit::by(&user, "event_move", "event", &ev.id)

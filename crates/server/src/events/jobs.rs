@@ -38,6 +38,7 @@ pub async fn tick(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<TickRe
     let snap = state.catalog().await?;
     loop {
         let mut tx = state.db.begin().await?;
+        let mut facts = store::FactDelta::default();
         let due = store::due_timers(&mut tx, &at, BATCH, state.db.backend).await?;
         if due.is_empty() {
             break;
@@ -65,7 +66,7 @@ pub async fn tick(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<TickRe
                 flow::mark_late(&mut ev, &step);
             }
             ev.light = Some(flow::light_str(light).into());
-            store::set_light(&mut tx, &before, &ev).await?;
+            store::set_light(&mut tx, &before, &ev, &mut facts).await?;
             let (kind_str, title) = if red {
                 rep.red += 1;
                 (
@@ -130,12 +131,14 @@ pub async fn tick(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<TickRe
                         note: Some("超期未办结，系统自动上报上级".into()),
                         ..Default::default()
                     },
+                    &mut facts,
                 )
                 .await
                 .map_err(|e| anyhow::anyhow!("auto escalation of {}: {e}", ev.id))?;
                 rep.escalated += 1;
             }
         }
+        facts.write(&mut tx).await?;
         tx.commit().await?;
         if (batch as i64) < BATCH {
             break;

@@ -160,11 +160,14 @@ pub async fn bump_case_seq(
 }
 
 /// Writes every column of `after` if the stored version is still `before`'s; false when
-/// someone else moved the event first. The indicator rollup follows the change.
+/// someone else moved the event first. The change to the indicator rollup goes into `facts`,
+/// which the caller writes last in the transaction (events first, then rollup rows in key
+/// order: one lock order for every transaction, so no deadlocks between them).
 pub async fn update_event(
     c: &mut AnyConnection,
     before: &EventRow,
     after: &EventRow,
+    facts: &mut FactDelta,
 ) -> Result<bool, sqlx::Error> {
     // Every column but the key, each bound at its place in `EVENT_COLS` ($1 is the id).
     let sets: Vec<String> = EVENT_COLS
@@ -181,14 +184,12 @@ pub async fn update_event(
     );
     let r = bind_event!(sqlx::query(&sql), after)
         .bind(before.version)
-        .execute(&mut *c)
+        .execute(c)
         .await?;
     if r.rows_affected() != 1 {
         return Ok(false);
     }
-    let mut d = FactDelta::default();
-    d.change(Some(before), after);
-    d.write(c).await?;
+    facts.change(Some(before), after);
     Ok(true)
 }
 
@@ -995,11 +996,13 @@ pub async fn area_name(c: &mut AnyConnection, code: &str) -> Result<Option<Strin
     Ok(r.map(|r| r.0))
 }
 
-/// A light change made by the deadline job: not a move, so the version stays.
+/// A light change made by the deadline job: not a move, so the version stays. The rollup
+/// change goes into `facts` (see `update_event`).
 pub async fn set_light(
     c: &mut AnyConnection,
     before: &EventRow,
     after: &EventRow,
+    facts: &mut FactDelta,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE events SET light = $2, dispatch_late = $3, handle_late = $4, verify_late = $5
@@ -1010,9 +1013,8 @@ pub async fn set_light(
     .bind(after.dispatch_late)
     .bind(after.handle_late)
     .bind(after.verify_late)
-    .execute(&mut *c)
+    .execute(c)
     .await?;
-    let mut d = FactDelta::default();
-    d.change(Some(before), after);
-    d.write(c).await
+    facts.change(Some(before), after);
+    Ok(())
 }
