@@ -236,26 +236,7 @@ pub async fn insert_keys(
 }
 
 pub async fn insert_move(c: &mut AnyConnection, m: &MoveRow) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO event_moves (id, event_id, seq, action, from_state, to_state, actor_id,
-                                  actor_name, actor_role, at, note, detail)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-    )
-    .bind(&m.id)
-    .bind(&m.event_id)
-    .bind(m.seq)
-    .bind(&m.action)
-    .bind(&m.from_state)
-    .bind(&m.to_state)
-    .bind(&m.actor_id)
-    .bind(&m.actor_name)
-    .bind(&m.actor_role)
-    .bind(&m.at)
-    .bind(&m.note)
-    .bind(&m.detail)
-    .execute(c)
-    .await?;
-    Ok(())
+    insert_moves(c, std::slice::from_ref(m)).await
 }
 
 pub async fn insert_photo(
