@@ -330,10 +330,12 @@ pub async fn update_user(
             .collect(),
     };
     let liaison = roles.iter().any(|r| r == Role::DeptLiaison.as_str());
+    // A department given for a non-liaison is refused (by check_profile), not dropped; one
+    // kept from before goes when the account stops being a liaison.
     let dept = match (&req.department_id, liaison) {
-        (_, false) => None,
-        (Some(d), true) => Some(d.clone()),
+        (Some(d), _) => Some(d.clone()),
         (None, true) => u.department_id.clone(),
+        (None, false) => None,
     };
     let p = check_profile(
         &state.db,

@@ -331,6 +331,17 @@ async fn user_admin(b: Backend) {
         (s, r["code"].as_str()),
         (StatusCode::UNPROCESSABLE_ENTITY, Some("validation_failed"))
     );
+    let (s, r) = admin
+        .patch(
+            &format!("/api/users/{chief}"),
+            json!({"department_id": "371502-cgj"}),
+        )
+        .await;
+    assert_eq!(
+        (s, r["details"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("department_id")),
+        "{r}"
+    );
     let (_, me) = app.login("grid_chief").await.get("/api/auth/me").await;
     assert_eq!(me["display_name"], "李网格长");
 
