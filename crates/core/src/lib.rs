@@ -1,10 +1,12 @@
 //! civgrid's pure domain: codes, geometry and rules. No IO lives here.
 
+pub mod address;
 pub mod area;
 pub mod calendar;
 pub mod catalog;
 pub mod event;
 pub mod geo;
+pub mod ids;
 pub mod indicators;
 pub mod locate;
 pub mod password;
