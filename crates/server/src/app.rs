@@ -3,7 +3,9 @@
 
 use crate::error::{AppError, AppResult, Json};
 use crate::state::AppState;
-use crate::{accounts, areas, catalog, events, notifications, web};
+use crate::{
+    accounts, addresses, areas, catalog, events, houses, notifications, orgs, people, web,
+};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::routing::any;
@@ -28,7 +30,12 @@ use utoipa_swagger_ui::SwaggerUi;
          (name = "grids", description = "网格、边界与定位"),
          (name = "catalog", description = "事件分类、处置时限、事项准入清单、职能部门与工作日历"),
          (name = "events", description = "事件上报、流转、督办与统计"),
-         (name = "notifications", description = "站内通知"))
+         (name = "notifications", description = "站内通知"),
+         (name = "people", description = "实有人口与户（人）"),
+         (name = "addresses", description = "标准地址（地）与五码关联"),
+         (name = "houses", description = "实有房屋与出租房屋（物）"),
+         (name = "orgs", description = "非公有制经济组织与社会组织（组织）"),
+         (name = "dicts", description = "代码表"))
 )]
 struct ApiDoc;
 
@@ -46,7 +53,7 @@ async fn health() -> Json<Health> {
     })
 }
 
-fn api(max_upload_bytes: usize) -> OpenApiRouter<AppState> {
+fn api(max_upload_bytes: usize, max_import_bytes: usize) -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health))
         .routes(routes!(client_config))
@@ -55,11 +62,15 @@ fn api(max_upload_bytes: usize) -> OpenApiRouter<AppState> {
         .merge(catalog::router())
         .merge(events::router(max_upload_bytes))
         .merge(notifications::router())
+        .merge(addresses::router())
+        .merge(people::router(max_import_bytes))
+        .merge(houses::router())
+        .merge(orgs::router())
 }
 
 /// The OpenAPI 3.1 document of every route.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api(0).split_for_parts().1
+    api(0, 0).split_for_parts().1
 }
 
 /// What the web apps need to know before signing in.
@@ -87,7 +98,8 @@ async fn api_not_found() -> AppResult<()> {
 }
 
 pub fn router(state: AppState) -> Router {
-    let (api_router, doc) = api(state.cfg.max_upload_bytes).split_for_parts();
+    let (api_router, doc) =
+        api(state.cfg.max_upload_bytes, state.cfg.max_import_bytes).split_for_parts();
     Router::new()
         .merge(api_router)
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", doc))

@@ -114,6 +114,9 @@ impl Role {
                 ReportEvent,
                 VerifyEvents,
                 RequestAdmission,
+                ViewPeople,
+                EditPeople,
+                ViewSpecial,
             ],
             Role::CentreOperator => &[
                 ViewAreas,
@@ -130,6 +133,11 @@ impl Role {
                 RequestAdmission,
                 ApproveAdmission,
                 ManageLimits,
+                ViewPeople,
+                EditPeople,
+                ViewSensitive,
+                ViewSpecial,
+                ImportPeople,
             ],
             Role::DeptLiaison => &[ViewAreas, ViewEvents, ReportEvent, HandleEvents],
             Role::Mediator => &[ViewAreas, ViewEvents],
@@ -141,6 +149,7 @@ impl Role {
                 ReportEvent,
                 SuperviseEvents,
                 ViewStats,
+                ViewPeople,
             ],
             Role::Admin => &Perm::ALL,
         }
@@ -178,11 +187,21 @@ pub enum Perm {
     ManageLimits,
     /// Categories, departments, calendar years, API keys.
     ManageCatalog,
+    /// Read base data (people, houses, organisations, addresses) in scope, masked.
+    ViewPeople,
+    /// Collect and update base data.
+    EditPeople,
+    /// Show ID numbers and phones in clear, for a stated reason (audited).
+    ViewSensitive,
+    /// Special-population and key-youth records.
+    ViewSpecial,
+    /// Import and export base data in bulk; code tables.
+    ImportPeople,
 }
 
 impl Perm {
     /// Every permission (the system administrator's).
-    pub const ALL: [Perm; 17] = [
+    pub const ALL: [Perm; 22] = [
         Perm::ViewAreas,
         Perm::ManageGrids,
         Perm::RequestGridChange,
@@ -200,6 +219,11 @@ impl Perm {
         Perm::ApproveAdmission,
         Perm::ManageLimits,
         Perm::ManageCatalog,
+        Perm::ViewPeople,
+        Perm::EditPeople,
+        Perm::ViewSensitive,
+        Perm::ViewSpecial,
+        Perm::ImportPeople,
     ];
 }
 

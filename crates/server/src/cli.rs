@@ -22,6 +22,14 @@ struct Cli {
     cmd: Cmd,
 }
 
+#[derive(Subcommand, Debug)]
+pub enum KeysCmd {
+    /// Add a new random data key in front of `key_file` (old keys keep decrypting).
+    Rotate,
+    /// Re-seal every value still under an old key with the current key.
+    Reencrypt,
+}
+
 #[derive(Subcommand)]
 enum Cmd {
     /// Serve the API and the web pages.
@@ -38,6 +46,9 @@ enum Cmd {
         /// Events of history to generate (about six months) when the demo is created.
         #[arg(long, default_value_t = 20_000)]
         events: usize,
+        /// People (in households and houses) to register when the demo is created.
+        #[arg(long, default_value_t = 200_000)]
+        people: usize,
     },
     /// Apply database migrations.
     Migrate,
@@ -50,6 +61,11 @@ enum Cmd {
     User {
         #[command(subcommand)]
         what: UserCmd,
+    },
+    /// Keys of personal data.
+    Keys {
+        #[command(subcommand)]
+        what: KeysCmd,
     },
     /// Check the audit log.
     Audit {
@@ -178,6 +194,16 @@ enum BenchCmd {
         #[arg(long)]
         photo: bool,
     },
+    /// People: CSV import, name and ID search, address parsing.
+    People {
+        /// PostgreSQL URL; without it, a temporary SQLite file.
+        #[arg(long)]
+        database_url: Option<String>,
+        #[arg(long, default_value_t = 1_000_000)]
+        rows: usize,
+        #[arg(long, default_value_t = 1_000)]
+        queries: usize,
+    },
     /// Whole loops (report → close) over HTTP.
     Loop {
         #[arg(long)]
@@ -257,6 +283,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             port,
             demo_password,
             events,
+            people,
         } => {
             civgrid_core::password::check_complexity("", &demo_password)
                 .map_err(|e| anyhow::anyhow!("--demo-password 不符合密码规则：{e}"))?;
@@ -264,6 +291,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let fresh = !path.exists();
             cfg.database_url = format!("sqlite://{}", path.display());
             cfg.files_dir = data_dir.join("files").display().to_string();
+            cfg.key_file = data_dir.join("keys.json").display().to_string();
             let db = open(&cfg).await?;
             let accounts = if fresh {
                 eprintln!("正在创建演示数据库 {} …", path.display());
@@ -305,6 +333,17 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 );
             }
             let state = AppState::new(db, cfg).await?;
+            if fresh && people > 0 {
+                let t = std::time::Instant::now();
+                let s = crate::demo::people::seed(&state, people).await?;
+                eprintln!(
+                    "已登记实有人口 {} 人、房屋 {} 处、组织 {} 个（{:.1} 秒）",
+                    s.people,
+                    s.houses,
+                    s.orgs,
+                    t.elapsed().as_secs_f64()
+                );
+            }
             // Bring every light up to date before the first page is served.
             let r = crate::events::jobs::tick(&state, chrono::Utc::now()).await?;
             if r.timers > 0 {
@@ -316,6 +355,21 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             crate::events::jobs::spawn(state.clone());
             crate::app::serve(state, listener).await?;
         }
+        Cmd::Keys { what } => match what {
+            KeysCmd::Rotate => {
+                let id = crate::privacy::Vault::rotate_file(&cfg)?;
+                println!(
+                    "已生成新的数据密钥 {id}（{}）；旧密钥仍可解密，可运行 civgrid keys reencrypt 迁移",
+                    cfg.key_file
+                );
+            }
+            KeysCmd::Reencrypt => {
+                let db = open(&cfg).await?;
+                let vault = crate::privacy::Vault::load(&cfg)?;
+                let n = crate::privacy::reencrypt(&db, &vault).await?;
+                println!("已用当前密钥重新加密 {n} 个字段");
+            }
+        },
         Cmd::Migrate => {
             open(&cfg).await?;
             println!("数据库已是最新结构");
@@ -466,6 +520,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 photo,
             } => {
                 crate::bench::events::intake(database_url.as_deref(), clients, events, photo)
+                    .await?;
+            }
+            BenchCmd::People {
+                database_url,
+                rows,
+                queries,
+            } => {
+                crate::bench::people::people(database_url.as_deref(), rows.max(1), queries.max(1))
                     .await?;
             }
             BenchCmd::Loop {

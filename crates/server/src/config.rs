@@ -42,6 +42,16 @@ pub struct Config {
     pub tick_seconds: u64,
     /// Attempts before a webhook delivery is given up.
     pub webhook_max_attempts: i64,
+    /// Largest import file accepted (people, houses, organisations).
+    pub max_import_bytes: usize,
+    /// Where the data keys live (created with fresh random keys on first start) when
+    /// `data_keys` is not set.
+    pub key_file: String,
+    /// Encryption keys for personal data, `id:hex64,id:hex64,…`, the first one current (the
+    /// others still decrypt; `civgrid keys reencrypt` moves every value to the current one).
+    pub data_keys: Option<String>,
+    /// The blind-index key (hex64). It never rotates: exact lookups depend on it.
+    pub index_key: Option<String>,
 }
 
 impl Default for Config {
@@ -64,6 +74,10 @@ impl Default for Config {
             working_hours: "08:30-12:00,13:30-18:00".into(),
             tick_seconds: 30,
             webhook_max_attempts: 8,
+            max_import_bytes: 512 * 1024 * 1024,
+            key_file: "civgrid-data/keys.json".into(),
+            data_keys: None,
+            index_key: None,
         }
     }
 }
@@ -99,6 +113,10 @@ impl fmt::Debug for Config {
             .field("working_hours", &self.working_hours)
             .field("tick_seconds", &self.tick_seconds)
             .field("webhook_max_attempts", &self.webhook_max_attempts)
+            .field("max_import_bytes", &self.max_import_bytes)
+            .field("key_file", &self.key_file)
+            .field("data_keys", &self.data_keys.as_ref().map(|_| "***"))
+            .field("index_key", &self.index_key.as_ref().map(|_| "***"))
             .finish()
     }
 }

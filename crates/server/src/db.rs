@@ -42,6 +42,10 @@ const SQLITE_MIGRATIONS: &[(&str, &str)] = &[
         "0004_event_facts",
         include_str!("../migrations/sqlite/0004_event_facts.sql"),
     ),
+    (
+        "0005_base_data",
+        include_str!("../migrations/sqlite/0005_base_data.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
@@ -59,6 +63,10 @@ const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
         "0004_event_facts",
         include_str!("../migrations/postgres/0004_event_facts.sql"),
+    ),
+    (
+        "0005_base_data",
+        include_str!("../migrations/postgres/0005_base_data.sql"),
     ),
 ];
 
@@ -177,6 +185,7 @@ impl Db {
         }
         // Reference data the schema needs to be useful: the default catalog and calendar.
         crate::catalog::store::seed_defaults(self).await?;
+        crate::catalog::store::seed_dicts(&self.pool).await?;
         Ok(())
     }
 

@@ -108,6 +108,14 @@ pub enum AppError {
     BodyTooLarge,
     #[error("invalid query: {0}")]
     InvalidQuery(String),
+    /// Several fields of one record are wrong (base data): each with its own code.
+    #[error("invalid record")]
+    Invalid(Vec<crate::records::Issue>),
+    #[error("invalid import file: {0}")]
+    InvalidImportFile(String),
+    /// A strict import found errors and wrote nothing; the report says where.
+    #[error("import rejected")]
+    ImportRejected(Value),
     #[error("database: {0}")]
     Db(#[from] sqlx::Error),
     #[error("internal: {0}")]
@@ -182,6 +190,8 @@ pub const CODES: &[(&str, &str)] = &[
     ("invalid_body", "请求内容缺少字段或字段类型不正确"),
     ("body_too_large", "请求内容过大"),
     ("invalid_query", "请求参数不正确"),
+    ("invalid_import_file", "导入文件格式不正确"),
+    ("import_rejected", "导入文件有错误，未写入任何数据"),
     ("internal_error", "服务器内部错误，请稍后重试"),
 ];
 
@@ -217,7 +227,9 @@ impl AppError {
             AppError::RouteNotFound => "route_not_found",
             AppError::InvalidAreaCode => "invalid_area_code",
             AppError::Geometry(g) => g.code(),
-            AppError::Validation { .. } => "validation_failed",
+            AppError::Validation { .. } | AppError::Invalid(_) => "validation_failed",
+            AppError::InvalidImportFile(_) => "invalid_import_file",
+            AppError::ImportRejected(_) => "import_rejected",
             AppError::WeakPassword(_) => "weak_password",
             AppError::Conflict => "conflict",
             AppError::UsernameTaken => "username_taken",
@@ -278,6 +290,9 @@ impl AppError {
             | GridOverlap(_)
             | InvalidBody(_)
             | Validation { .. }
+            | Invalid(_)
+            | InvalidImportFile(_)
+            | ImportRejected(_)
             | WeakPassword(_)
             | NotAVillage
             | UnknownCategory
@@ -300,6 +315,13 @@ impl AppError {
                 json!({"remaining_seconds": remaining_seconds})
             }
             AppError::Validation { field, message } => json!({"field": field, "reason": message}),
+            AppError::Invalid(issues) => json!({
+                "field": issues.first().map(|i| i.field.as_str()),
+                "reason": issues.first().map(|i| i.message.as_str()),
+                "issues": issues,
+            }),
+            AppError::InvalidImportFile(reason) => json!({"reason": reason}),
+            AppError::ImportRejected(report) => report.clone(),
             AppError::WeakPassword(reason) => json!({"reason": reason}),
             AppError::GridOverlap(grid) => json!({"grid": grid}),
             AppError::LocationOutside {
@@ -332,6 +354,12 @@ impl AppError {
                 format!("用户名或密码错误，还可尝试 {n} 次")
             }
             AppError::Validation { message, .. } => message.clone(),
+            AppError::Invalid(issues) => issues
+                .iter()
+                .map(|i| i.message.as_str())
+                .collect::<Vec<_>>()
+                .join("；"),
+            AppError::InvalidImportFile(reason) => format!("导入文件格式不正确：{reason}"),
             AppError::WeakPassword(reason) => format!("密码强度不足：{reason}"),
             AppError::GridOverlap(grid) => format!("边界与网格 {grid} 重叠"),
             AppError::LocationOutside {

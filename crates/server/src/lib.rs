@@ -1,6 +1,7 @@
 //! The civgrid server: HTTP API, web pages and command line.
 
 pub mod accounts;
+pub mod addresses;
 pub mod app;
 pub mod areas;
 pub mod audit;
@@ -14,6 +15,11 @@ pub mod demo;
 pub mod error;
 pub mod events;
 pub mod files;
+pub mod houses;
 pub mod notifications;
+pub mod orgs;
+pub mod people;
+pub mod privacy;
+pub mod records;
 pub mod state;
 pub mod web;

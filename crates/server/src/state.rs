@@ -4,8 +4,10 @@
 use crate::config::Config;
 use crate::db::Db;
 use chrono::{DateTime, Utc};
+use civgrid_core::address::Gazetteer;
 use civgrid_core::calendar::{WorkCalendar, WorkingHours};
 use civgrid_core::locate::GridIndex;
+use std::collections::HashSet;
 use std::sync::{Arc, RwLock};
 
 /// A catalog snapshot and when it was loaded.
@@ -27,6 +29,14 @@ pub struct AppState {
     /// Failed sign-ins under names that have no account, counted like real ones so that the
     /// answers do not tell which names exist.
     pub unknown_logins: Arc<std::sync::Mutex<crate::accounts::Failures>>,
+    /// The keys that seal personal data.
+    pub vault: Arc<crate::privacy::Vault>,
+    /// The division names the address parser reads with.
+    places: Arc<Gazetteer>,
+    /// County codes of the current divisions (ID numbers' address codes are checked on them).
+    pub counties: Arc<HashSet<String>>,
+    /// The code tables in memory (dropped on edit).
+    dicts: Arc<RwLock<Option<Arc<crate::catalog::Dicts>>>>,
 }
 
 /// The time the workflow runs on: the system clock, or a fixed instant set by tests and by
@@ -57,7 +67,22 @@ impl AppState {
         let hours = WorkingHours::parse(&cfg.working_hours)
             .map_err(|e| anyhow::anyhow!("working_hours: {e}"))?;
         let calendar = crate::catalog::store::load_calendar(&db.pool, hours).await?;
+        let vault = crate::privacy::Vault::load(&cfg)?;
+        let divisions: Vec<(String, String)> =
+            sqlx::query_as("SELECT code, name FROM areas WHERE valid_to IS NULL")
+                .fetch_all(&db.pool)
+                .await?;
+        let places = Gazetteer::new(divisions.iter().map(|(c, n)| (c.as_str(), n.as_str())));
+        let counties = divisions
+            .iter()
+            .filter(|(c, _)| c.len() == 6)
+            .map(|(c, _)| c.clone())
+            .collect();
         Ok(AppState {
+            vault: Arc::new(vault),
+            places: Arc::new(places),
+            counties: Arc::new(counties),
+            dicts: Arc::default(),
             intake: crate::events::intake::Intake::spawn(db.clone()),
             db,
             cfg: Arc::new(cfg),
@@ -89,6 +114,48 @@ impl AppState {
     pub fn catalog_changed(&self) {
         if let Ok(mut g) = self.catalog.write() {
             *g = None;
+        }
+    }
+
+    /// The address parser's divisions.
+    pub fn places(&self) -> Arc<Gazetteer> {
+        self.places.clone()
+    }
+
+    /// The code tables in force.
+    pub async fn dicts(&self) -> crate::error::AppResult<Arc<crate::catalog::Dicts>> {
+        if let Ok(g) = self.dicts.read()
+            && let Some(d) = g.as_ref()
+        {
+            return Ok(d.clone());
+        }
+        let mut c = self.db.read.acquire().await?;
+        let d = Arc::new(crate::catalog::Dicts::load(&mut c).await?);
+        if let Ok(mut g) = self.dicts.write() {
+            *g = Some(d.clone());
+        }
+        Ok(d)
+    }
+
+    pub fn dicts_changed(&self) {
+        if let Ok(mut g) = self.dicts.write() {
+            *g = None;
+        }
+    }
+
+    /// The person checks, with today's date in China.
+    pub fn checker<'a>(
+        &'a self,
+        dicts: &'a crate::catalog::Dicts,
+    ) -> crate::people::model::Checker<'a> {
+        crate::people::model::Checker {
+            dicts,
+            counties: &self.counties,
+            today: self
+                .clock
+                .now()
+                .with_timezone(&civgrid_core::calendar::cst())
+                .date_naive(),
         }
     }
 

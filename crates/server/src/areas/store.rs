@@ -504,3 +504,14 @@ pub async fn decide_request(
     .await?;
     Ok(r.rows_affected() == 1)
 }
+
+/// Whether a grid exists, inside a transaction.
+pub async fn grid_exists(
+    c: &mut sqlx::AnyConnection,
+    code: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT code FROM grids WHERE code = $1")
+        .bind(code)
+        .fetch_optional(c)
+        .await
+}

@@ -18,6 +18,7 @@ async fn serve(scratch: &Scratch) -> anyhow::Result<(AppState, String)> {
     demo::seed(&scratch.db, DEFAULT_PASSWORD).await?;
     let cfg = Config {
         files_dir: scratch.tmp.path().join("files").display().to_string(),
+        key_file: scratch.tmp.path().join("keys.json").display().to_string(),
         ..Config::default()
     };
     let state = AppState::new(scratch.db.clone(), cfg).await?;

@@ -8,6 +8,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 pub mod events;
+pub mod people;
 
 /// A scratch database for one benchmark run: a temporary SQLite file, or a fresh schema in
 /// the PostgreSQL database at `url` (dropped by `finish`).

@@ -648,3 +648,113 @@ pub async fn create_key(
     tx.commit().await?;
     Ok((key, id))
 }
+
+/// The code tables in force (性别, 民族, 婚姻 … and the editable ones).
+#[utoipa::path(get, path = "/api/dicts", tag = "dicts",
+    responses((status = 200, body = Vec<DictItem>), (status = 401, body = ErrorBody)))]
+pub async fn list_dicts(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+) -> AppResult<Json<Vec<DictItem>>> {
+    let d = state.dicts().await?;
+    Ok(Json(d.all().into_iter().cloned().collect()))
+}
+
+/// Adds or relabels a code (a new version from today; the old one stays in history), or
+/// retires it. Verified national codes keep their meaning: only their label may change.
+#[utoipa::path(put, path = "/api/dicts/{dict_type}/{code}", tag = "dicts", request_body = DictEdit,
+    params(("dict_type" = String, Path, description = "代码表"), ("code" = String, Path, description = "代码")),
+    responses((status = 200, body = Vec<DictItem>), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn put_dict_item(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((dict_type, code)): Path<(String, String)>,
+    Json(b): Json<DictEdit>,
+) -> AppResult<Json<Vec<DictItem>>> {
+    user.require_perm(Perm::ImportPeople)?;
+    let ok = |s: &str, n: usize| {
+        !s.is_empty() && s.len() <= n && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    };
+    if !ok(&dict_type, 40) {
+        return Err(AppError::validation(
+            "dict_type",
+            "代码表名只能是字母、数字和下划线",
+        ));
+    }
+    if !ok(&code, 20) {
+        return Err(AppError::validation(
+            "code",
+            "代码只能是字母、数字和下划线，不超过 20 位",
+        ));
+    }
+    let today = state
+        .clock
+        .now()
+        .with_timezone(&civgrid_core::calendar::cst())
+        .format("%Y-%m-%d")
+        .to_string();
+    let mut tx = state.db.begin().await?;
+    let versions = store::dict_versions(&mut tx, &dict_type, &code).await?;
+    let current = versions.iter().find(|v| v.valid_to.is_none());
+    if b.retire {
+        if store::end_dict_item(&mut tx, &dict_type, &code, &today).await? == 0 {
+            return Err(AppError::RecordNotFound("dict_item"));
+        }
+    } else {
+        let label = b
+            .label
+            .as_deref()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && l.chars().count() <= 50)
+            .ok_or_else(|| AppError::validation("label", "请填写名称（不超过 50 个字）"))?;
+        if current.is_some_and(|c| c.valid_from == today) {
+            sqlx::query(
+                "DELETE FROM dict_items WHERE dict_type = $1 AND code = $2 AND valid_from = $3",
+            )
+            .bind(&dict_type)
+            .bind(&code)
+            .bind(&today)
+            .execute(&mut *tx)
+            .await?;
+        } else {
+            store::end_dict_item(&mut tx, &dict_type, &code, &today).await?;
+        }
+        let sort = current.map(|c| c.sort).unwrap_or(10_000);
+        store::insert_dict_items(
+            &mut tx,
+            &[DictItem {
+                dict_type: dict_type.clone(),
+                code: code.clone(),
+                label: label.to_owned(),
+                standard_ref: b
+                    .standard_ref
+                    .clone()
+                    .or(current.and_then(|c| c.standard_ref.clone())),
+                valid_from: today.clone(),
+                valid_to: None,
+                sort,
+            }],
+        )
+        .await?;
+    }
+    audit::write(
+        &mut tx,
+        Audit::by(
+            &user,
+            "dict.edit",
+            "dict_item",
+            format!("{dict_type}/{code}"),
+        )
+        .detail(if b.retire {
+            "停用".to_owned()
+        } else {
+            b.label.clone().unwrap_or_default()
+        }),
+    )
+    .await?;
+    let out = store::dict_versions(&mut tx, &dict_type, &code).await?;
+    tx.commit().await?;
+    state.dicts_changed();
+    Ok(Json(out))
+}

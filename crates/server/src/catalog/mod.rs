@@ -31,6 +31,63 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_year, put_year))
         .routes(routes!(deadline))
         .routes(routes!(create_api_key))
+        .routes(routes!(list_dicts))
+        .routes(routes!(put_dict_item))
+}
+
+/// The code tables in force (`valid_to` unset): lookups by code or by label.
+#[derive(Debug, Default)]
+pub struct Dicts {
+    /// type → items in order.
+    items: std::collections::HashMap<String, Vec<model::DictItem>>,
+    /// (type, code or label) → code.
+    codes: std::collections::HashMap<(String, String), String>,
+}
+
+impl Dicts {
+    pub fn new(rows: Vec<model::DictItem>) -> Dicts {
+        let mut d = Dicts::default();
+        for r in rows {
+            d.codes
+                .insert((r.dict_type.clone(), r.label.clone()), r.code.clone());
+            d.codes
+                .insert((r.dict_type.clone(), r.code.clone()), r.code.clone());
+            d.items.entry(r.dict_type.clone()).or_default().push(r);
+        }
+        d
+    }
+
+    pub async fn load(c: &mut AnyConnection) -> AppResult<Dicts> {
+        Ok(Dicts::new(store::current_dicts(c).await?))
+    }
+
+    /// The code of `v` (a code, or a label as typed in spreadsheets).
+    pub fn code_of(&self, dict: &str, v: &str) -> Option<&str> {
+        self.codes
+            .get(&(dict.to_owned(), v.to_owned()))
+            .map(String::as_str)
+    }
+
+    pub fn label(&self, dict: &str, code: &str) -> Option<&str> {
+        self.items
+            .get(dict)?
+            .iter()
+            .find(|i| i.code == code)
+            .map(|i| i.label.as_str())
+    }
+
+    pub fn labels(&self, dict: &str) -> Vec<String> {
+        self.items
+            .get(dict)
+            .map(|v| v.iter().map(|i| i.label.clone()).collect())
+            .unwrap_or_default()
+    }
+
+    pub fn all(&self) -> Vec<&model::DictItem> {
+        let mut v: Vec<&model::DictItem> = self.items.values().flatten().collect();
+        v.sort_by(|a, b| (&a.dict_type, a.sort, &a.code).cmp(&(&b.dict_type, b.sort, &b.code)));
+        v
+    }
 }
 
 /// A category as the workflow uses it, with the limits in force for an area.

@@ -242,3 +242,25 @@ pub struct ApiKeyCreated {
     /// Shown once; send it as `X-Api-Key`.
     pub key: String,
 }
+
+/// One code of a code table, valid from `valid_from` until `valid_to` (exclusive).
+#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow, ToSchema)]
+pub struct DictItem {
+    pub dict_type: String,
+    pub code: String,
+    pub label: String,
+    pub standard_ref: Option<String>,
+    pub valid_from: String,
+    pub valid_to: Option<String>,
+    pub sort: i64,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct DictEdit {
+    /// The new label; absent with `retire` to end the code.
+    pub label: Option<String>,
+    pub standard_ref: Option<String>,
+    /// End the code from today (it stays readable in history).
+    #[serde(default)]
+    pub retire: bool,
+}

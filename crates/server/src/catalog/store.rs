@@ -389,3 +389,106 @@ pub async fn all_admitted(c: &mut AnyConnection) -> Result<Vec<(String, String)>
     .fetch_all(c)
     .await
 }
+
+const DICT_COLS: &str = "dict_type, code, label, standard_ref, valid_from, valid_to, sort";
+
+/// Code-table items in force.
+pub async fn current_dicts(c: &mut AnyConnection) -> Result<Vec<DictItem>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {DICT_COLS} FROM dict_items WHERE valid_to IS NULL ORDER BY dict_type, sort, code"
+    ))
+    .fetch_all(c)
+    .await
+}
+
+/// Every version of one code.
+pub async fn dict_versions(
+    c: &mut AnyConnection,
+    dict_type: &str,
+    code: &str,
+) -> Result<Vec<DictItem>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {DICT_COLS} FROM dict_items WHERE dict_type = $1 AND code = $2 ORDER BY valid_from"
+    ))
+    .bind(dict_type)
+    .bind(code)
+    .fetch_all(c)
+    .await
+}
+
+pub async fn insert_dict_items(tx: &mut Tx, rows: &[DictItem]) -> Result<(), sqlx::Error> {
+    for chunk in rows.chunks(100) {
+        let sql = format!(
+            "INSERT INTO dict_items ({DICT_COLS}) VALUES {}",
+            crate::db::values(chunk.len(), 7)
+        );
+        let mut q = sqlx::query(&sql);
+        for r in chunk {
+            q = q
+                .bind(&r.dict_type)
+                .bind(&r.code)
+                .bind(&r.label)
+                .bind(&r.standard_ref)
+                .bind(&r.valid_from)
+                .bind(&r.valid_to)
+                .bind(r.sort);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// Ends the version in force of a code on `day`.
+pub async fn end_dict_item(
+    tx: &mut Tx,
+    dict_type: &str,
+    code: &str,
+    day: &str,
+) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "UPDATE dict_items SET valid_to = $1 WHERE dict_type = $2 AND code = $3 AND valid_to IS NULL",
+    )
+    .bind(day)
+    .bind(dict_type)
+    .bind(code)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected())
+}
+
+/// Seeds the code tables once (the verified values of DOMAIN.md §5 and editable defaults).
+pub async fn seed_dicts(pool: &sqlx::AnyPool) -> anyhow::Result<()> {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM dict_items")
+        .fetch_one(pool)
+        .await?;
+    if n > 0 {
+        return Ok(());
+    }
+    #[derive(serde::Deserialize)]
+    struct Seed {
+        #[serde(rename = "type")]
+        dict_type: String,
+        code: String,
+        label: String,
+        #[serde(rename = "ref")]
+        standard_ref: String,
+    }
+    let seeds: Vec<Seed> = serde_json::from_str(include_str!("../../fixtures/dicts.json"))?;
+    let rows: Vec<DictItem> = seeds
+        .into_iter()
+        .enumerate()
+        .map(|(i, s)| DictItem {
+            dict_type: s.dict_type,
+            code: s.code,
+            label: s.label,
+            standard_ref: Some(s.standard_ref),
+            valid_from: "2000-01-01".into(),
+            valid_to: None,
+            sort: i as i64,
+        })
+        .collect();
+    let mut tx = pool.begin().await?;
+    insert_dict_items(&mut tx, &rows).await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -12,6 +12,7 @@ use civgrid_core::AreaCode;
 use civgrid_core::synth::{Lattice, Rect, noise, treemap};
 
 pub mod history;
+pub mod people;
 
 pub const DEFAULT_PASSWORD: &str = "Civgrid@2026";
 

@@ -9,4 +9,5 @@ mod events;
 mod grids;
 mod health;
 mod import;
+mod people;
 mod scope;

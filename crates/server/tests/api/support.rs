@@ -118,6 +118,7 @@ pub async fn spawn_with(backend: Backend, mut cfg: Config) -> TestApp {
 
 async fn start(db: Db, url: String, tmp: tempfile::TempDir, mut cfg: Config) -> TestApp {
     cfg.files_dir = tmp.path().join("files").display().to_string();
+    cfg.key_file = tmp.path().join("keys.json").display().to_string();
     let state = AppState::new(db.clone(), cfg).await.expect("state");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -270,6 +271,15 @@ impl Api {
                 reqwest::multipart::Part::bytes(p.clone()).file_name(format!("p{i}.jpg")),
             );
         }
+        Self::send(self.req(reqwest::Method::POST, path).multipart(form)).await
+    }
+
+    /// Uploads one file as the `file` part of a multipart form.
+    pub async fn post_file(&self, path: &str, name: &str, bytes: Vec<u8>) -> (StatusCode, Value) {
+        let form = reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
+        );
         Self::send(self.req(reqwest::Method::POST, path).multipart(form)).await
     }
 

@@ -1,0 +1,19 @@
+//! Organisations (组织): 非公有制经济组织 and 社会组织, identified by their 统一社会信用代码
+//! (GB 32100), each at a standard address, with the people who work there.
+
+pub mod handlers;
+pub mod model;
+pub mod store;
+
+use crate::state::AppState;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    use handlers::*;
+    OpenApiRouter::new()
+        .routes(routes!(list_orgs, create_org))
+        .routes(routes!(get_org, update_org))
+        .routes(routes!(org_history))
+        .routes(routes!(unmask_org))
+}
