@@ -277,8 +277,11 @@ impl Gazetteer {
             p.village = at(12);
         }
         // No division named at all: the text is all street.
-        let tail: String = cs[tail_from..].iter().collect();
-        parse_street(tail.trim(), &mut p);
+        let mut tail = &cs[tail_from..];
+        while let [' ', rest @ ..] = tail {
+            tail = rest;
+        }
+        parse_street(tail, &mut p);
         // Confidence: what was named (not inferred), less for ambiguity and leftovers.
         let weights = [0.05, 0.1, 0.2, 0.2, 0.25];
         let mut c: f32 = explicit
@@ -459,8 +462,7 @@ fn chinese_digit(c: char) -> Option<u32> {
 }
 
 /// Road, number, place, building, unit and room from the text after the divisions.
-fn parse_street(s: &str, p: &mut ParsedAddress) {
-    let cs: Vec<char> = s.chars().collect();
+fn parse_street(cs: &[char], p: &mut ParsedAddress) {
     let mut i = 0;
     let mut rest = String::new();
     let mut loose: Vec<String> = Vec::new();
@@ -482,11 +484,10 @@ fn parse_street(s: &str, p: &mut ParsedAddress) {
                 .iter()
                 .position(|c| chinese_digit(*c).is_none())
                 .map_or(cs.len(), |k| i + k);
-            let after: String = cs[e..cs.len().min(e + 2)].iter().collect();
             if e - i <= 2
                 && ["单元", "号楼", "栋", "幢", "座"]
                     .iter()
-                    .any(|s| after.starts_with(s))
+                    .any(|s| starts(cs, e, s))
             {
                 let v = cs[i..e].iter().fold(0u32, |acc, &d| {
                     let x = chinese_digit(d).unwrap_or(0);
@@ -504,19 +505,18 @@ fn parse_street(s: &str, p: &mut ParsedAddress) {
             (None, i)
         };
         if let Some(n) = num {
-            let after: String = cs[end..cs.len().min(end + 2)].iter().collect();
-            let (slot, len) = if after.starts_with("号楼") {
+            let after = |s: &str| starts(cs, end, s);
+            let (slot, len) = if after("号楼") {
                 (&mut p.building, 2)
-            } else if after.starts_with("单元") {
+            } else if after("单元") {
                 (&mut p.unit, 2)
-            } else if after.starts_with("号院") {
+            } else if after("号院") {
                 (&mut p.number, 2)
-            } else if after.starts_with('栋') || after.starts_with('幢') || after.starts_with('座')
-            {
+            } else if after("栋") || after("幢") || after("座") {
                 (&mut p.building, 1)
-            } else if after.starts_with('室') || after.starts_with('户') {
+            } else if after("室") || after("户") {
                 (&mut p.room, 1)
-            } else if after.starts_with('号') {
+            } else if after("号") {
                 if p.number.is_some() && p.building.is_none() {
                     (&mut p.building, 1)
                 } else if p.number.is_some() {
@@ -524,11 +524,8 @@ fn parse_street(s: &str, p: &mut ParsedAddress) {
                 } else {
                     (&mut p.number, 1)
                 }
-            } else if after.starts_with('组') || after.starts_with('层') {
-                loose.push(format!(
-                    "{n}{}",
-                    &after[..after.char_indices().nth(1).map_or(after.len(), |x| x.0)]
-                ));
+            } else if after("组") || after("层") {
+                loose.push(format!("{n}{}", cs[end]));
                 i = end + 1;
                 continue;
             } else {
@@ -587,6 +584,18 @@ fn parse_street(s: &str, p: &mut ParsedAddress) {
         rest.push_str(&loose.join(" "));
     }
     p.rest = rest;
+}
+
+/// Whether `cs[i..]` begins with `s`.
+fn starts(cs: &[char], i: usize, s: &str) -> bool {
+    let mut k = i;
+    for c in s.chars() {
+        if cs.get(k) != Some(&c) {
+            return false;
+        }
+        k += 1;
+    }
+    true
 }
 
 /// Files a word as road and/or place (光明路幸福小区 → both), or leaves it in `rest`.

@@ -225,6 +225,18 @@ pub fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
 }
 
+/// Rows per multi-row INSERT of `cols` columns. SQLite looks up every `$n` by a linear scan
+/// of the statement's parameter names, so its cost grows with the square of the parameters
+/// per statement: small statements (about 300 parameters) win there. PostgreSQL prefers few
+/// round trips (up to 1,000 rows, within its 65,535 parameters).
+pub fn bulk_rows(c: &sqlx::AnyConnection, cols: usize) -> usize {
+    if c.backend_name() == "SQLite" {
+        (320 / cols).max(1)
+    } else {
+        (30_000 / cols).clamp(1, 1000)
+    }
+}
+
 /// `($1, …, $cols), ($cols+1, …)` for a multi-row `VALUES` of `rows` rows.
 pub fn values(rows: usize, cols: usize) -> String {
     (0..rows)

@@ -68,7 +68,7 @@ pub async fn write_changes(
     at: &str,
     changes: &[Change],
 ) -> Result<(), sqlx::Error> {
-    for chunk in changes.chunks(100) {
+    for chunk in changes.chunks(crate::db::bulk_rows(tx, 9)) {
         let sql = format!(
             "INSERT INTO record_changes (id, entity, entity_id, field, old_value, new_value, \
              actor_id, actor_name, at) VALUES {}",
@@ -160,7 +160,7 @@ pub fn gram_rows<'a>(
 }
 
 pub async fn insert_grams(tx: &mut Tx, rows: &[GramRow<'_>]) -> Result<(), sqlx::Error> {
-    for chunk in rows.chunks(250) {
+    for chunk in rows.chunks(crate::db::bulk_rows(tx, 4)) {
         let sql = format!(
             "INSERT INTO search_grams (gram, kind, ref_id, area_code) VALUES {}",
             values(chunk.len(), 4)

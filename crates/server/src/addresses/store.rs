@@ -48,7 +48,7 @@ pub async fn near(
 }
 
 pub async fn insert_many(tx: &mut Tx, rows: &[AddressRow]) -> Result<(), sqlx::Error> {
-    for chunk in rows.chunks(60) {
+    for chunk in rows.chunks(crate::db::bulk_rows(tx, 14)) {
         let sql = format!(
             "INSERT INTO addresses ({COLS}) VALUES {}",
             crate::db::values(chunk.len(), 14)

@@ -170,7 +170,7 @@ pub struct NewArea<'a> {
 
 /// Inserts rows in multi-row statements (the bulk path of the importer).
 pub async fn insert_areas(tx: &mut Tx, rows: &[NewArea<'_>], year: i64) -> Result<(), sqlx::Error> {
-    for chunk in rows.chunks(bulk_rows(tx)) {
+    for chunk in rows.chunks(crate::db::bulk_rows(tx, 5)) {
         let mut sql = String::with_capacity(64 + chunk.len() * 40);
         sql.push_str("INSERT INTO areas (code, name, level, parent_code, valid_from) VALUES ");
         for i in 0..chunk.len() {
@@ -198,18 +198,6 @@ pub async fn insert_areas(tx: &mut Tx, rows: &[NewArea<'_>], year: i64) -> Resul
         q.bind(year).execute(&mut **tx).await?;
     }
     Ok(())
-}
-
-/// Rows per multi-row INSERT. SQLite looks up every `$n` by a linear scan of the
-/// statement's parameter names, so its cost grows with the square of the parameters per
-/// statement: small statements win there (1,000-row statements made a national import take
-/// 30 s instead of 10). PostgreSQL prefers fewer round trips.
-fn bulk_rows(tx: &mut Tx) -> usize {
-    if tx.backend_name() == "SQLite" {
-        64
-    } else {
-        1000
-    }
 }
 
 /// Ends the current row of `code` in `year` (renamed, moved or abolished).

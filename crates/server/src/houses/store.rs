@@ -56,7 +56,7 @@ fn bind_row<'q>(
 }
 
 pub async fn insert_houses(tx: &mut Tx, rows: &[HouseRow]) -> Result<(), sqlx::Error> {
-    for chunk in rows.chunks(40) {
+    for chunk in rows.chunks(crate::db::bulk_rows(tx, COLS.len())) {
         let sql = format!(
             "INSERT INTO houses ({}) VALUES {}",
             COLS.join(", "),

@@ -56,7 +56,7 @@ fn bind_row<'q>(
 }
 
 pub async fn insert_orgs(tx: &mut Tx, rows: &[OrgRow]) -> Result<(), sqlx::Error> {
-    for chunk in rows.chunks(40) {
+    for chunk in rows.chunks(crate::db::bulk_rows(tx, COLS.len())) {
         let sql = format!(
             "INSERT INTO orgs ({}) VALUES {}",
             COLS.join(", "),

@@ -676,7 +676,40 @@ pub async fn import_file(
         ..Default::default()
     };
     let mut tx = state.db.begin().await?;
+    // One transaction holds the whole file: on SQLite let its pages stay in memory (up to
+    // 1 GiB) rather than spill into the WAL again and again before the commit.
+    let sqlite = state.db.backend == crate::db::Backend::Sqlite;
+    if sqlite {
+        sqlx::query("PRAGMA cache_size = -1048576")
+            .execute(&mut *tx)
+            .await?;
+    }
+    let result = write_batches(state, user, &mut tx, &mut brx, &mut report, strict, &scope).await;
+    reader.await.map_err(|e| AppError::Internal(e.into()))?;
+    let finished = match result {
+        Ok(changed) => finish(state, user, tx, &mut report, strict, changed, &scope).await,
+        Err(e) => Err(e),
+    };
+    if sqlite {
+        sqlx::query("PRAGMA cache_size = -65536")
+            .execute(&state.db.pool)
+            .await?;
+    }
+    finished.map(|()| report)
+}
+
+/// Stores the batches the reader hands over; returns whether any household was added.
+async fn write_batches(
+    state: &AppState,
+    user: &CurrentUser,
+    tx: &mut crate::db::Tx,
+    brx: &mut tokio::sync::mpsc::Receiver<AppResult<Batch>>,
+    report: &mut ImportReport,
+    strict: bool,
+    scope: &str,
+) -> AppResult<bool> {
     let at = now();
+    let mut tx = tx;
     let mut changed_households: Vec<String> = Vec::new();
     while let Some(batch) = brx.recv().await {
         let b = batch?;
@@ -783,18 +816,33 @@ pub async fn import_file(
         records::insert_grams(&mut tx, &grams).await?;
         report.created += fresh.len();
     }
-    reader.await.map_err(|e| AppError::Internal(e.into()))?;
+    Ok(!changed_households.is_empty())
+}
+
+/// Commits (or, for a strict import with errors or an import that changed nothing, rolls
+/// back) with the heads of households and the audit row.
+async fn finish(
+    state: &AppState,
+    user: &CurrentUser,
+    mut tx: crate::db::Tx,
+    report: &mut ImportReport,
+    strict: bool,
+    changed_households: bool,
+    scope: &str,
+) -> AppResult<()> {
+    let _ = state;
+    let (lo, hi) = prefix_range(scope);
     if strict && report.failed > 0 {
         tx.rollback().await?;
         report.created = 0;
         report.updated = 0;
         return Err(AppError::ImportRejected(
-            serde_json::to_value(&report).unwrap_or_default(),
+            serde_json::to_value(&*report).unwrap_or_default(),
         ));
     }
-    if report.created + report.updated == 0 && changed_households.is_empty() {
+    if report.created + report.updated == 0 && !changed_households {
         tx.rollback().await?;
-        return Ok(report);
+        return Ok(());
     }
     // Heads of households: the member registered as 户主.
     sqlx::query(
@@ -808,7 +856,7 @@ pub async fn import_file(
     audit::write(
         &mut tx,
         Audit::by(user, "people.import", "people", "")
-            .area(&scope)
+            .area(scope)
             .detail(format!(
                 "{}：{} 行，新增 {}，更新 {}，未变 {}，失败 {}",
                 report.mode,
@@ -822,7 +870,7 @@ pub async fn import_file(
     .await?;
     tx.commit().await?;
     report.written = true;
-    Ok(report)
+    Ok(())
 }
 
 /// Imports people from an uploaded xlsx or CSV file (`file` part), with a row-level report.
