@@ -7,6 +7,7 @@ const common: Dict = {
   app: { zh: '市域社会治理平台', en: 'Municipal Governance Platform' },
   'nav.map': { zh: '综合地图', en: 'Map' },
   'nav.events': { zh: '事件工作台', en: 'Events' },
+  'nav.people': { zh: '人口', en: 'People' },
   'nav.grids': { zh: '网格管理', en: 'Grids' },
   'nav.stats': { zh: '统计分析', en: 'Statistics' },
   'nav.catalog': { zh: '事项目录', en: 'Catalog' },
@@ -34,6 +35,11 @@ const common: Dict = {
   searchArea: { zh: '搜索区划名称', en: 'Search areas' },
   noResult: { zh: '没有结果', en: 'No results' },
   lang: { zh: 'English', en: '中文' },
+  prev: { zh: '上一页', en: 'Previous' },
+  next: { zh: '下一页', en: 'Next' },
+  pageNo: { zh: '第 {n} 页', en: 'Page {n}' },
+  close: { zh: '关闭', en: 'Close' },
+  none: { zh: '无', en: 'None' },
 };
 
 export const t = translator(common);

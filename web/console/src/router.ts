@@ -10,6 +10,7 @@ const ALL = [...GRID, 'centre_operator', 'dept_liaison', 'leader', 'mediator', '
 export const NAV: { name: string; roles: string[] }[] = [
   { name: 'events', roles: ALL },
   { name: 'map', roles: ALL.filter((r) => r !== 'citizen') },
+  { name: 'people', roles: [...GRID, 'centre_operator', 'leader', 'admin'] },
   { name: 'grids', roles: [...GRID, 'centre_operator', 'admin'] },
   { name: 'stats', roles: ['centre_operator', 'leader', 'admin'] },
   { name: 'catalog', roles: [...GRID, 'centre_operator', 'dept_liaison', 'admin'] },
@@ -38,6 +39,11 @@ const routes: RouteRecordRaw[] = [
       { path: '', name: 'home', redirect: () => home() },
       { path: 'events', name: 'events', component: () => import('./views/Workbench.vue') },
       { path: 'events/:id', name: 'event', component: () => import('./views/EventPage.vue'), meta: { nav: 'events' } },
+      { path: 'people', name: 'people', component: () => import('./views/People.vue') },
+      { path: 'people/import', name: 'people-import', component: () => import('./views/PeopleImport.vue'), meta: { nav: 'people', roles: ['centre_operator', 'admin'] } },
+      { path: 'people/:id', name: 'person', component: () => import('./views/PersonPage.vue'), meta: { nav: 'people' } },
+      { path: 'households/:id', name: 'household', component: () => import('./views/HouseholdPage.vue'), meta: { nav: 'people' } },
+      { path: 'addresses/:id', name: 'address', component: () => import('./views/AddressPage.vue'), meta: { nav: 'people' } },
       { path: 'map', name: 'map', component: () => import('./views/MapView.vue') },
       { path: 'grids', name: 'grids', component: () => import('./views/Grids.vue') },
       { path: 'stats', name: 'stats', component: () => import('./views/Stats.vue') },
@@ -57,6 +63,8 @@ router.beforeEach(async (to) => {
   if (!u) return { name: 'login', query: to.fullPath !== '/' ? { redirect: to.fullPath } : {} };
   const name = String((to.meta.nav as string | undefined) ?? to.name ?? '');
   if (NAV.some((n) => n.name === name) && !allowed(name)) return home();
+  const only = to.meta.roles as string[] | undefined;
+  if (only && !hasRole(...only)) return home();
   return true;
 });
 

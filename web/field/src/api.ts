@@ -1,6 +1,7 @@
 // API helpers of the field app beside the shared typed client: multipart moves with photos,
 // reads that fall back to the last copy kept in localStorage when offline, and the public config.
 import { ApiError, call, client, type Schemas } from '@civgrid/shared';
+import { setDicts } from '@civgrid/shared/src/dicts';
 
 let unauthenticated: () => void = () => {};
 export function onUnauthenticated(f: () => void) {
@@ -109,4 +110,22 @@ export async function admission(area: string): Promise<{ data: Category[]; fresh
       photoRequired: cats.get(i.code)?.c.photo_required ?? false,
     }));
   });
+}
+
+/** The code tables, from the server or the last copy kept (so collecting works offline);
+ * loaded once per page load. Answers whether any are there. */
+let dictsLoaded: Promise<boolean> | undefined;
+export function loadDicts(): Promise<boolean> {
+  dictsLoaded ??= cached('dicts', () => call(client.GET('/api/dicts'))).then(
+    (r) => {
+      setDicts(r.data);
+      if (!r.fresh) dictsLoaded = undefined;
+      return r.data.length > 0;
+    },
+    () => {
+      dictsLoaded = undefined;
+      return false;
+    },
+  );
+  return dictsLoaded;
 }

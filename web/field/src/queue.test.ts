@@ -1,6 +1,6 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
-import { ReportQueue, type QueuedReport, type Send } from './queue';
+import { ReportQueue, type QueuedItem, type QueuedReport, type Send } from './queue';
 
 let n = 0;
 const dbName = () => `test-${++n}`;
@@ -35,8 +35,8 @@ describe('ReportQueue', () => {
     const items = await q2.list();
     expect(items).toHaveLength(1);
     expect(items[0]).toMatchObject({ key: a.key, owner: 'u1', state: 'pending', label: '占道经营' });
-    expect(items[0].data.description).toBe('a');
-    expect(await items[0].photos[0].text()).toBe('jpeg bytes');
+    expect((items[0] as QueuedReport).data.description).toBe('a');
+    expect(await (items[0] as QueuedReport).photos[0].text()).toBe('jpeg bytes');
   });
 
   it('removes an item once the server created the event and records it as sent', async () => {
@@ -119,7 +119,7 @@ describe('ReportQueue', () => {
     await q.enqueue('u1', data('good'), [], 'x');
     expect(await q.flush('u1')).toEqual({ sent: 1, failed: 2 });
     const left = await q.list();
-    expect(left.map((r) => [r.data.description, r.state])).toEqual([
+    expect(left.map((r: QueuedItem) => [(r as QueuedReport).data.description, r.state])).toEqual([
       ['bad one', 'failed'],
       ['bad two', 'failed'],
     ]);

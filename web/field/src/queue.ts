@@ -1,6 +1,12 @@
-// The offline report queue: every report is stored in IndexedDB first (with its idempotency
-// key, chosen once, and its photos as Blobs) and sent from there. Plain TypeScript, no Vue, so
-// it can be tested with fake-indexeddb.
+// The offline queue: every report, and every person collected or edited (人口采集), is stored
+// in IndexedDB first (with its key, chosen once, and a report's photos as Blobs) and sent from
+// there. Plain TypeScript, no Vue, so it can be tested with fake-indexeddb.
+//
+// Two kinds of item share the queue, its order and its rules: `report` (an event report, sent
+// as multipart to POST /api/events with the key as its idempotency key; items stored before
+// kinds existed have no `kind` and are reports) and `person` (a JSON request: POST /api/people
+// with the key as the client-chosen person id, so a retry answers 200 with the stored person,
+// or PUT /api/people/{id} with the version read).
 //
 // Rules:
 // - an item leaves the queue only when the server answered 200/201 (a replayed submission
@@ -16,24 +22,25 @@ import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import type { Schemas } from '@civgrid/shared';
 
 export type ReportData = Omit<Schemas['NewEvent'], 'idempotency_key'>;
+export type PersonData = Omit<Schemas['PersonInput'], 'id'>;
 export type ItemState = 'pending' | 'sending' | 'failed';
 
-/** Why the last attempt did not go through: HTTP status (0 = no answer) and server message. */
+/** Why the last attempt did not go through: HTTP status (0 = no answer) and server message;
+ * for a refused person, the server's per-field problems. */
 export interface SendError {
   status: number;
   code: string;
   message: string;
+  issues?: { field: string; code: string; message: string }[];
 }
 
-export interface QueuedReport {
+interface ItemBase {
   id: number;
   /** Idempotency key, chosen at enqueue time and never changed. */
   key: string;
   /** The user whose session sends it. */
   owner: string;
-  data: ReportData;
-  photos: Blob[];
-  /** Category name, for lists. */
+  /** What lists show: a category name, a person's name. */
   label: string;
   state: ItemState;
   error?: SendError;
@@ -42,20 +49,47 @@ export interface QueuedReport {
   updatedAt: number;
 }
 
+export interface QueuedReport extends ItemBase {
+  kind?: 'report';
+  data: ReportData;
+  photos: Blob[];
+}
+
+/** A person to register (POST, the key is the new person's id) or to update (PUT, `target`). */
+export interface QueuedPerson extends ItemBase {
+  kind: 'person';
+  method: 'POST' | 'PUT';
+  /** Where it goes: /api/people or /api/people/{id}. */
+  path: string;
+  body: PersonData;
+  /** The person it creates or edits. */
+  personId: string;
+}
+
+export type QueuedItem = QueuedReport | QueuedPerson;
+
+export const isPerson = (i: QueuedItem): i is QueuedPerson => i.kind === 'person';
+
 export interface SentReport {
   key: string;
   owner: string;
+  /** Absent for reports (stored before kinds existed). */
+  kind?: 'report' | 'person';
   label: string;
   description: string;
   eventId: string;
   caseNo: string;
+  /** A person item: the person's id. */
+  personId?: string;
   replayed: boolean;
   createdAt: number;
   sentAt: number;
 }
 
-/** Sends one item; resolves with the HTTP answer, rejects when the request got no answer. */
+/** Sends one report; resolves with the HTTP answer, rejects when the request got no answer. */
 export type Send = (item: QueuedReport) => Promise<{ status: number; body: unknown }>;
+/** Sends one person item (a JSON request), likewise. */
+export type SendPerson = (item: QueuedPerson) => Promise<{ status: number; body: unknown }>;
 
 export interface FlushResult {
   sent: number;
@@ -65,12 +99,14 @@ export interface FlushResult {
 }
 
 interface QueueDb extends DBSchema {
-  reports: { key: number; value: QueuedReport; indexes: { key: string } };
+  reports: { key: number; value: QueuedItem; indexes: { key: string } };
   sent: { key: string; value: SentReport; indexes: { sentAt: number } };
 }
 
 export interface QueueOptions {
   send: Send;
+  /** Sends person items (default: `sendPerson`, fetch with the session cookie). */
+  sendPerson?: SendPerson;
   dbName?: string;
   onUnauthenticated?: () => void;
   /** How many sent reports the history keeps. */
@@ -117,11 +153,16 @@ export class ReportQueue {
     for (const f of this.listeners) f();
   }
 
+  private newKey(): string {
+    return (this.opts.newKey ?? (() => crypto.randomUUID()))();
+  }
+
   async enqueue(owner: string, data: ReportData, photos: Blob[], label: string): Promise<QueuedReport> {
     const db = await this.open();
     const now = Date.now();
     const item = {
-      key: (this.opts.newKey ?? (() => crypto.randomUUID()))(),
+      kind: 'report' as const,
+      key: this.newKey(),
       owner,
       data,
       photos,
@@ -136,12 +177,41 @@ export class ReportQueue {
     return { ...item, id };
   }
 
-  /** Queued items, oldest first. */
-  async list(): Promise<QueuedReport[]> {
+  /**
+   * Queues a person: a new one (no `target`; the key becomes its id, so a retry is idempotent)
+   * or an edit of `target` at the version read.
+   */
+  async enqueuePerson(
+    owner: string,
+    body: PersonData,
+    label: string,
+    target?: { id: string; version: number },
+  ): Promise<QueuedPerson> {
+    const db = await this.open();
+    const now = Date.now();
+    const key = this.newKey();
+    const item = {
+      kind: 'person' as const,
+      key,
+      owner,
+      label,
+      ...personRequest(key, body, target),
+      state: 'pending' as const,
+      attempts: 0,
+      createdAt: now,
+      updatedAt: now,
+    };
+    const id = await db.add('reports', item as QueuedPerson);
+    this.changed();
+    return { ...item, id };
+  }
+
+  /** Queued items of every kind, oldest first. */
+  async list(): Promise<QueuedItem[]> {
     return (await this.open()).getAll('reports');
   }
 
-  async get(id: number): Promise<QueuedReport | undefined> {
+  async get(id: number): Promise<QueuedItem | undefined> {
     return (await this.open()).get('reports', id);
   }
 
@@ -150,9 +220,20 @@ export class ReportQueue {
     return (await (await this.open()).getAllFromIndex('sent', 'sentAt')).reverse();
   }
 
-  /** Changes a waiting or failed item (same key); it becomes pending again. */
+  /** Changes a waiting or failed report (same key); it becomes pending again. */
   async update(id: number, data: ReportData, photos: Blob[], label: string): Promise<void> {
-    await this.change(id, (r) => ({ ...r, data, photos, label, state: 'pending', error: undefined }));
+    await this.change(id, (r) => {
+      if (isPerson(r)) throw new Error('该项不是事件上报');
+      return { ...r, data, photos, label, state: 'pending', error: undefined };
+    });
+  }
+
+  /** Changes a waiting or failed person item (same key, same target); pending again. */
+  async updatePerson(id: number, body: PersonData, label: string): Promise<void> {
+    await this.change(id, (r) => {
+      if (!isPerson(r)) throw new Error('该项不是人口信息');
+      return { ...r, body, label, state: 'pending', error: undefined };
+    });
   }
 
   /** Puts a failed item back in line. */
@@ -171,7 +252,7 @@ export class ReportQueue {
     this.changed();
   }
 
-  private async change(id: number, f: (r: QueuedReport) => QueuedReport) {
+  private async change(id: number, f: (r: QueuedItem) => QueuedItem) {
     const db = await this.open();
     const tx = db.transaction('reports', 'readwrite');
     const r = await tx.store.get(id);
@@ -226,29 +307,30 @@ export class ReportQueue {
         await tx.done;
         continue;
       }
-      const item: QueuedReport = { ...cur, state: 'sending', attempts: cur.attempts + 1, updatedAt: Date.now() };
+      const item: QueuedItem = { ...cur, state: 'sending', attempts: cur.attempts + 1, updatedAt: Date.now() };
       await tx.store.put(item);
       await tx.done;
       this.changed();
 
       let answer: { status: number; body: unknown } | undefined;
       try {
-        answer = await this.opts.send(item);
+        answer = isPerson(item) ? await (this.opts.sendPerson ?? sendPerson)(item) : await this.opts.send(item);
       } catch {
         answer = undefined;
       }
       const status = answer?.status ?? 0;
       if (status === 200 || status === 201) {
-        await this.done(db, item, answer?.body);
+        await this.done(db, item, answer?.body, status);
         res.sent++;
         continue;
       }
-      const body = (answer?.body ?? {}) as { code?: string; message?: string };
+      const body = (answer?.body ?? {}) as { code?: string; message?: string; details?: { issues?: unknown } };
       const error: SendError = {
         status,
         code: body.code ?? (status ? `http_${status}` : 'offline'),
         message: body.message ?? '',
       };
+      if (Array.isArray(body.details?.issues)) error.issues = body.details.issues as SendError['issues'];
       const permanent = status >= 400 && status < 500 && !TRANSIENT.has(status);
       await db.put('reports', { ...item, state: permanent ? 'failed' : 'pending', error, updatedAt: Date.now() });
       this.changed();
@@ -263,22 +345,41 @@ export class ReportQueue {
     return res;
   }
 
-  private async done(db: IDBPDatabase<QueueDb>, item: QueuedReport, body: unknown) {
-    const b = (body ?? {}) as { event?: { id?: string; case_no?: string }; replayed?: boolean };
+  private async done(db: IDBPDatabase<QueueDb>, item: QueuedItem, body: unknown, status: number) {
     const tx = db.transaction(['reports', 'sent'], 'readwrite');
     await tx.objectStore('reports').delete(item.id);
     const sent = tx.objectStore('sent');
-    await sent.put({
-      key: item.key,
-      owner: item.owner,
-      label: item.label,
-      description: item.data.description,
-      eventId: b.event?.id ?? '',
-      caseNo: b.event?.case_no ?? '',
-      replayed: b.replayed === true,
-      createdAt: item.createdAt,
-      sentAt: Date.now(),
-    });
+    if (isPerson(item)) {
+      const b = (body ?? {}) as { id?: string; address?: string | null };
+      await sent.put({
+        key: item.key,
+        owner: item.owner,
+        kind: 'person',
+        label: item.label,
+        description: b.address ?? item.body.address ?? '',
+        eventId: '',
+        caseNo: '',
+        personId: b.id ?? item.personId,
+        // A create answered 200 was a replay of one the server already had.
+        replayed: item.method === 'POST' && status === 200,
+        createdAt: item.createdAt,
+        sentAt: Date.now(),
+      });
+    } else {
+      const b = (body ?? {}) as { event?: { id?: string; case_no?: string }; replayed?: boolean };
+      await sent.put({
+        key: item.key,
+        owner: item.owner,
+        kind: 'report',
+        label: item.label,
+        description: item.data.description,
+        eventId: b.event?.id ?? '',
+        caseNo: b.event?.case_no ?? '',
+        replayed: b.replayed === true,
+        createdAt: item.createdAt,
+        sentAt: Date.now(),
+      });
+    }
     // Keep only the newest entries of the history.
     const keep = this.opts.keepSent ?? 50;
     const keys = await sent.index('sentAt').getAllKeys();
@@ -302,4 +403,29 @@ export const sendReport: Send = async (item) => {
   const r = await fetch('/api/events', { method: 'POST', body: form, credentials: 'same-origin' });
   const body: unknown = await r.json().catch(() => ({}));
   return { status: r.status, body };
+};
+
+/** The request of a person item: a create carries the key as the person's id. */
+function personRequest(
+  key: string,
+  body: PersonData,
+  target?: { id: string; version: number },
+): Pick<QueuedPerson, 'method' | 'path' | 'body' | 'personId'> {
+  if (target) {
+    return { method: 'PUT', path: `/api/people/${encodeURIComponent(target.id)}`, body: { ...body, version: target.version }, personId: target.id };
+  }
+  return { method: 'POST', path: '/api/people', body, personId: key };
+}
+
+/** The real sender of person items: JSON to the item's path; a create sends its key as `id`. */
+export const sendPerson: SendPerson = async (item) => {
+  const body = item.method === 'POST' ? { ...item.body, id: item.key } : item.body;
+  const r = await fetch(item.path, {
+    method: item.method,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+    credentials: 'same-origin',
+  });
+  const answer: unknown = await r.json().catch(() => ({}));
+  return { status: r.status, body: answer };
 };

@@ -1,12 +1,12 @@
-// The app's one report queue and what the screens show of it. The sender runs on start-up,
+// The app's one queue (event reports and people) and what the screens show of it. The sender runs on start-up,
 // when the browser comes back online, every 30 seconds while something waits, after each new
 // report and on the 重试 button.
 import { ref } from 'vue';
-import { ReportQueue, sendReport, type FlushResult, type QueuedReport, type SentReport } from './queue';
+import { ReportQueue, sendReport, type FlushResult, type QueuedItem, type SentReport } from './queue';
 import { user } from './session';
 
 export const online = ref(navigator.onLine);
-export const items = ref<QueuedReport[]>([]);
+export const items = ref<QueuedItem[]>([]);
 export const sent = ref<SentReport[]>([]);
 
 let unauthenticated: () => void = () => {};

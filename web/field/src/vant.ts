@@ -13,6 +13,7 @@ import 'vant/es/list/style/index';
 import 'vant/es/loading/style/index';
 import 'vant/es/nav-bar/style/index';
 import 'vant/es/notice-bar/style/index';
+import 'vant/es/picker/style/index';
 import 'vant/es/popup/style/index';
 import 'vant/es/pull-refresh/style/index';
 import 'vant/es/radio/style/index';

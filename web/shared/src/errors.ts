@@ -15,6 +15,11 @@ const EN: Record<string, string> = {
   move_not_allowed: 'This step is not allowed in the current state',
   validation_failed: 'Some input is not valid; check the form',
   offline: 'No network; check your connection',
+  record_not_found: 'Not found',
+  import_rejected: 'The file has errors; nothing was written',
+  invalid_import_file: 'The file is not a valid import file; use the downloaded template',
+  grid_not_found: 'No such grid',
+  invalid_area_code: 'Not a valid area code',
 };
 
 /** The text to show for a failed request: an `ApiError`, a stored `{code, message}` (a queued
@@ -25,4 +30,32 @@ export function errorText(e: unknown): string {
     return (lang.value === 'en' && EN[code]) || message || code;
   }
   return e instanceof Error ? e.message : String(e);
+}
+
+/** One problem with one form field, as `validation_failed` reports it. */
+export interface FieldIssue {
+  field: string;
+  code: string;
+  message: string;
+}
+
+/**
+ * The per-field problems of a `validation_failed` answer (`details.issues`, or the single
+ * `details.field`/`details.reason`), as field → message (several joined). Empty for any other
+ * error.
+ */
+export function fieldErrors(e: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  const d = (e instanceof ApiError ? e.details : (e as { details?: unknown } | null)?.details) as
+    | { issues?: unknown; field?: unknown; reason?: unknown }
+    | undefined;
+  const code = (e as { code?: unknown } | null)?.code;
+  if (code !== 'validation_failed' || !d) return out;
+  const add = (f: string, m: string) => (out[f] = out[f] ? `${out[f]}；${m}` : m);
+  if (Array.isArray(d.issues)) {
+    for (const i of d.issues as Partial<FieldIssue>[]) if (i && typeof i.field === 'string') add(i.field, String(i.message ?? i.code ?? ''));
+  } else if (typeof d.field === 'string' && typeof d.reason === 'string') {
+    add(d.field, d.reason);
+  }
+  return out;
 }
