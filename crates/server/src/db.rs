@@ -225,15 +225,26 @@ pub fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
 }
 
-/// Rows per multi-row INSERT of `cols` columns. SQLite looks up every `$n` by a linear scan
-/// of the statement's parameter names, so its cost grows with the square of the parameters
-/// per statement: small statements (about 300 parameters) win there. PostgreSQL prefers few
+/// Rows per multi-row INSERT of `cols` columns (for [`bulk_values`]). SQLite looks up every
+/// `$n` by a linear scan of the statement's parameter names, so `$n` statements cost the
+/// square of their parameters there; with anonymous `?` about 3,000 parameters are fine. PostgreSQL prefers few
 /// round trips (up to 1,000 rows, within its 65,535 parameters).
 pub fn bulk_rows(c: &sqlx::AnyConnection, cols: usize) -> usize {
     if c.backend_name() == "SQLite" {
-        (320 / cols).max(1)
+        (3_000 / cols).clamp(1, 500)
     } else {
         (30_000 / cols).clamp(1, 1000)
+    }
+}
+
+/// A multi-row `VALUES` list for `c`'s backend: anonymous `?` on SQLite (bound by position,
+/// so no name lookups at all), `$n` on PostgreSQL.
+pub fn bulk_values(c: &sqlx::AnyConnection, rows: usize, cols: usize) -> String {
+    if c.backend_name() == "SQLite" {
+        let row = format!("({})", vec!["?"; cols].join(", "));
+        vec![row; rows].join(", ")
+    } else {
+        values(rows, cols)
     }
 }
 

@@ -2,7 +2,7 @@
 //! issues, the change history (who, when, field, old → new), and the bigram search index.
 
 use crate::auth::CurrentUser;
-use crate::db::{Tx, new_id, values};
+use crate::db::{Tx, new_id};
 use serde::Serialize;
 use sqlx::AnyPool;
 use utoipa::ToSchema;
@@ -72,7 +72,7 @@ pub async fn write_changes(
         let sql = format!(
             "INSERT INTO record_changes (id, entity, entity_id, field, old_value, new_value, \
              actor_id, actor_name, at) VALUES {}",
-            values(chunk.len(), 9)
+            crate::db::bulk_values(tx, chunk.len(), 9)
         );
         let mut q = sqlx::query(&sql);
         for c in chunk {
@@ -139,7 +139,8 @@ pub struct GramRow<'a> {
     pub area_code: &'a str,
 }
 
-/// Index rows for `ref_id` from its texts.
+/// Index rows for `ref_id` from its texts. People's names (kind `p`) of three letters or
+/// more are also indexed whole, so a full-name query is one exact lookup.
 pub fn gram_rows<'a>(
     kind: &'static str,
     ref_id: &'a str,
@@ -147,6 +148,14 @@ pub fn gram_rows<'a>(
     texts: &[&str],
 ) -> Vec<GramRow<'a>> {
     let mut gs: Vec<String> = texts.iter().flat_map(|t| grams(t)).collect();
+    if kind == "p" {
+        gs.extend(
+            texts
+                .iter()
+                .map(|t| letters(t))
+                .filter(|t| t.chars().count() >= 3),
+        );
+    }
     gs.sort();
     gs.dedup();
     gs.into_iter()
@@ -163,7 +172,7 @@ pub async fn insert_grams(tx: &mut Tx, rows: &[GramRow<'_>]) -> Result<(), sqlx:
     for chunk in rows.chunks(crate::db::bulk_rows(tx, 4)) {
         let sql = format!(
             "INSERT INTO search_grams (gram, kind, ref_id, area_code) VALUES {}",
-            values(chunk.len(), 4)
+            crate::db::bulk_values(tx, chunk.len(), 4)
         );
         let mut q = sqlx::query(&sql);
         for r in chunk {
@@ -178,20 +187,46 @@ pub async fn insert_grams(tx: &mut Tx, rows: &[GramRow<'_>]) -> Result<(), sqlx:
     Ok(())
 }
 
-/// Replaces the index rows of one record of `kind`.
+/// Replaces the index rows of one record of `kind`: those of its old texts and area go (found
+/// through the lookup index, which ends in `ref_id`), those of the new ones come.
 pub async fn reindex(
     tx: &mut Tx,
     kind: &'static str,
     ref_id: &str,
-    area_code: &str,
-    texts: &[&str],
+    old: (&str, &[&str]),
+    new: (&str, &[&str]),
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM search_grams WHERE ref_id = $1 AND kind = $2")
-        .bind(ref_id)
+    for g in gram_rows(kind, ref_id, old.0, old.1) {
+        sqlx::query(
+            "DELETE FROM search_grams WHERE gram = $1 AND kind = $2 AND area_code = $3 AND ref_id = $4",
+        )
+        .bind(&g.gram)
         .bind(kind)
+        .bind(old.0)
+        .bind(ref_id)
         .execute(&mut **tx)
         .await?;
-    insert_grams(tx, &gram_rows(kind, ref_id, area_code, texts)).await
+    }
+    insert_grams(tx, &gram_rows(kind, ref_id, new.0, new.1)).await
+}
+
+/// The letters of a text, lower-cased (what grams are made of).
+fn letters(t: &str) -> String {
+    t.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Like [`query_gram`] for people's names: a query of three letters or more is looked up
+/// whole (names are indexed whole too), a shorter one by its pair.
+pub fn query_name(q: &str) -> Option<(String, String)> {
+    let l = letters(q);
+    match l.chars().count() {
+        0 | 1 => None,
+        2 => query_gram(q),
+        _ => Some((l.clone(), format!("%{l}%"))),
+    }
 }
 
 /// The gram to look a query up by (the first pair; the caller checks the whole text) and the
@@ -225,6 +260,10 @@ mod tests {
             ("小明".into(), "%小明%".into())
         );
         assert!(query_gram("王").is_none());
+        assert_eq!(query_name("张小明").unwrap().0, "张小明");
+        let rows = gram_rows("p", "x", "a", &["张小明"]);
+        let gs: Vec<&str> = rows.iter().map(|r| r.gram.as_str()).collect();
+        assert_eq!(gs, vec!["小明", "张小", "张小明"]);
     }
 
     #[test]

@@ -170,15 +170,15 @@ CREATE TABLE record_changes (
 CREATE INDEX record_changes_entity ON record_changes (entity_id, at);
 
 -- Chinese search: every character pair (bigram) of a name, and a single-character name's
--- one character, pointing at the record; `area_code` keeps lookups inside the caller's scope.
+-- one character (and people's whole names), pointing at the record; `area_code` keeps lookups
+-- inside the caller's scope. One index serves lookups, paging in index order and deletes.
 CREATE TABLE search_grams (
     gram      TEXT NOT NULL,
     kind      TEXT NOT NULL,
     ref_id    TEXT NOT NULL,
     area_code TEXT NOT NULL
 );
-CREATE INDEX search_grams_lookup ON search_grams (gram, kind, area_code);
-CREATE INDEX search_grams_ref ON search_grams (ref_id);
+CREATE INDEX search_grams_lookup ON search_grams (gram, kind, area_code, ref_id);
 
 -- 五码关联: a person's events are found by their phone.
 CREATE INDEX events_contact_phone ON events (contact_phone);

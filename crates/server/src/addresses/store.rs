@@ -51,7 +51,7 @@ pub async fn insert_many(tx: &mut Tx, rows: &[AddressRow]) -> Result<(), sqlx::E
     for chunk in rows.chunks(crate::db::bulk_rows(tx, 14)) {
         let sql = format!(
             "INSERT INTO addresses ({COLS}) VALUES {}",
-            crate::db::values(chunk.len(), 14)
+            crate::db::bulk_values(tx, chunk.len(), 14)
         );
         let mut q = sqlx::query(&sql);
         for a in chunk {

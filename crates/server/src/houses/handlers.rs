@@ -376,8 +376,18 @@ pub async fn update_house(
         return Err(AppError::Conflict);
     }
     if h.name != old.name || h.area_code != old.area_code {
-        let name = h.name.clone().unwrap_or_default();
-        records::reindex(&mut tx, "h", &h.id, &h.area_code, &[&name]).await?;
+        let (was, now) = (
+            old.name.clone().unwrap_or_default(),
+            h.name.clone().unwrap_or_default(),
+        );
+        records::reindex(
+            &mut tx,
+            "h",
+            &h.id,
+            (&old.area_code, &[&was]),
+            (&h.area_code, &[&now]),
+        )
+        .await?;
     }
     records::write_changes(&mut tx, "house", &h.id, &user, &h.updated_at, &changes).await?;
     audit::write(

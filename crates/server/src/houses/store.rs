@@ -1,7 +1,7 @@
 //! SQL of houses.
 
 use super::model::*;
-use crate::db::{Tx, prefix_range, values};
+use crate::db::{Tx, prefix_range};
 use sqlx::AnyConnection;
 
 pub const COLS: [&str; 21] = [
@@ -60,7 +60,7 @@ pub async fn insert_houses(tx: &mut Tx, rows: &[HouseRow]) -> Result<(), sqlx::E
         let sql = format!(
             "INSERT INTO houses ({}) VALUES {}",
             COLS.join(", "),
-            values(chunk.len(), COLS.len())
+            crate::db::bulk_values(tx, chunk.len(), COLS.len())
         );
         let mut q = sqlx::query(&sql);
         for h in chunk {

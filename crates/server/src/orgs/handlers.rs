@@ -327,7 +327,14 @@ pub async fn update_org(
             return Err(AppError::Conflict);
         }
         if o.name != old.name || o.area_code != old.area_code {
-            records::reindex(&mut tx, "o", &o.id, &o.area_code, &[&o.name]).await?;
+            records::reindex(
+                &mut tx,
+                "o",
+                &o.id,
+                (&old.area_code, &[&old.name]),
+                (&o.area_code, &[&o.name]),
+            )
+            .await?;
         }
         records::write_changes(&mut tx, "org", &o.id, &user, &o.updated_at, &changes).await?;
         audit::write(

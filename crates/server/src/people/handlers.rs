@@ -533,7 +533,14 @@ pub async fn update_person(
         return Err(AppError::Conflict);
     }
     if row.name != old.name || row.area_code != old.area_code {
-        records::reindex(&mut tx, "p", &row.id, &row.area_code, &[&row.name]).await?;
+        records::reindex(
+            &mut tx,
+            "p",
+            &row.id,
+            (&old.area_code, &[&old.name]),
+            (&row.area_code, &[&row.name]),
+        )
+        .await?;
     }
     if row.relation.as_deref() == Some("02")
         && let Some(h) = &row.household_id
@@ -757,7 +764,7 @@ pub fn find_of(vault: &Vault, q: &str) -> AppResult<Find> {
             "数字请输入完整身份证号、身份证号后 4 位或后 6 位、或完整电话号码",
         ));
     }
-    match records::query_gram(q) {
+    match records::query_name(q) {
         Some((g, p)) => Ok(Find::Name(g, p)),
         None => Err(AppError::validation("q", "姓名请至少输入两个字")),
     }

@@ -677,10 +677,10 @@ pub async fn import_file(
     };
     let mut tx = state.db.begin().await?;
     // One transaction holds the whole file: on SQLite let its pages stay in memory (up to
-    // 1 GiB) rather than spill into the WAL again and again before the commit.
+    // 4 GiB) rather than spill into the WAL again and again before the commit.
     let sqlite = state.db.backend == crate::db::Backend::Sqlite;
     if sqlite {
-        sqlx::query("PRAGMA cache_size = -1048576")
+        sqlx::query("PRAGMA cache_size = -4194304")
             .execute(&mut *tx)
             .await?;
     }
@@ -688,7 +688,10 @@ pub async fn import_file(
     reader.await.map_err(|e| AppError::Internal(e.into()))?;
     let finished = match result {
         Ok(changed) => finish(state, user, tx, &mut report, strict, changed, &scope).await,
-        Err(e) => Err(e),
+        Err(e) => {
+            tx.rollback().await?;
+            Err(e)
+        }
     };
     if sqlite {
         sqlx::query("PRAGMA cache_size = -65536")
@@ -802,7 +805,14 @@ async fn write_batches(
                         return Err(AppError::Conflict);
                     }
                     if p.name != old.name || p.area_code != old.area_code {
-                        records::reindex(&mut tx, "p", &p.id, &p.area_code, &[&p.name]).await?;
+                        records::reindex(
+                            &mut tx,
+                            "p",
+                            &p.id,
+                            (&old.area_code, &[&old.name]),
+                            (&p.area_code, &[&p.name]),
+                        )
+                        .await?;
                     }
                     records::write_changes(&mut tx, "person", &p.id, user, &at, &changes).await?;
                     report.updated += 1;

@@ -1,7 +1,7 @@
 //! SQL of people and households.
 
 use super::model::*;
-use crate::db::{Tx, prefix_range, values};
+use crate::db::{Tx, prefix_range};
 use sqlx::AnyConnection;
 
 pub const COLS: [&str; 36] = [
@@ -53,7 +53,7 @@ pub async fn insert_people(tx: &mut Tx, rows: &[PersonRow]) -> Result<(), sqlx::
         let sql = format!(
             "INSERT INTO people ({}) VALUES {}",
             cols(),
-            values(chunk.len(), COLS.len())
+            crate::db::bulk_values(tx, chunk.len(), COLS.len())
         );
         let mut q = sqlx::query(&sql);
         for p in chunk {
@@ -296,8 +296,9 @@ pub async fn list(c: &mut AnyConnection, f: &ListFilter) -> Result<Vec<ListRow>,
     }
     sql.push_str("WHERE ");
     sql.push_str(&wh.join(" AND "));
+    // A name search pages in the gram index's order, so it stops at the page's last row.
     let order = if matches!(f.find, Find::Name(..)) {
-        "p.name, p.id"
+        "g.area_code, g.ref_id"
     } else {
         "p.id DESC"
     };
@@ -340,7 +341,7 @@ pub async fn insert_households(
         let sql = format!(
             "INSERT INTO households (id, household_no, address_id, house_id, area_code, head_person_id, \
              state, version, created_at, updated_at) VALUES {}",
-            values(chunk.len(), 10)
+            crate::db::bulk_values(tx, chunk.len(), 10)
         );
         let mut q = sqlx::query(&sql);
         for h in chunk {
