@@ -102,7 +102,8 @@ pub async fn people(url: Option<&str>, rows: usize, queries: usize) -> anyhow::R
         let mut times = Vec::new();
         let mut found = 0usize;
         for n in &picks {
-            let (gram, pat) = crate::records::query_gram(n).expect("two characters");
+            // As the handler reads a query: a pair, or a whole name of three.
+            let (gram, pat) = crate::records::query_name(n).expect("two characters");
             let f = ListFilter {
                 find: Find::Name(gram, pat),
                 address: None,

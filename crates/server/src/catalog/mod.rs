@@ -40,18 +40,17 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub struct Dicts {
     /// type → items in order.
     items: std::collections::HashMap<String, Vec<model::DictItem>>,
-    /// (type, code or label) → code.
-    codes: std::collections::HashMap<(String, String), String>,
+    /// type → (code or label → code).
+    codes: std::collections::HashMap<String, std::collections::HashMap<String, String>>,
 }
 
 impl Dicts {
     pub fn new(rows: Vec<model::DictItem>) -> Dicts {
         let mut d = Dicts::default();
         for r in rows {
-            d.codes
-                .insert((r.dict_type.clone(), r.label.clone()), r.code.clone());
-            d.codes
-                .insert((r.dict_type.clone(), r.code.clone()), r.code.clone());
+            let codes = d.codes.entry(r.dict_type.clone()).or_default();
+            codes.insert(r.label.clone(), r.code.clone());
+            codes.insert(r.code.clone(), r.code.clone());
             d.items.entry(r.dict_type.clone()).or_default().push(r);
         }
         d
@@ -63,9 +62,7 @@ impl Dicts {
 
     /// The code of `v` (a code, or a label as typed in spreadsheets).
     pub fn code_of(&self, dict: &str, v: &str) -> Option<&str> {
-        self.codes
-            .get(&(dict.to_owned(), v.to_owned()))
-            .map(String::as_str)
+        self.codes.get(dict)?.get(v).map(String::as_str)
     }
 
     pub fn label(&self, dict: &str, code: &str) -> Option<&str> {
