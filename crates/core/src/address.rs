@@ -35,6 +35,8 @@ struct Node {
 #[derive(Debug, Clone)]
 pub struct Gazetteer {
     entries: Vec<Entry>,
+    /// code → entry.
+    by_code: std::collections::HashMap<String, u32>,
     /// Dense id of each CJK character that occurs in a name (0: none).
     char_ids: Vec<u16>,
     /// Root child per character id.
@@ -181,6 +183,11 @@ impl Gazetteer {
             });
         }
         Gazetteer {
+            by_code: entries
+                .iter()
+                .enumerate()
+                .map(|(i, e)| (e.code.clone(), i as u32))
+                .collect(),
             entries,
             char_ids,
             root,
@@ -208,10 +215,9 @@ impl Gazetteer {
 
     /// The full name of a division code, when held.
     pub fn name_of(&self, code: &str) -> Option<&str> {
-        self.entries
-            .iter()
-            .find(|e| e.code == code)
-            .map(|e| e.name.as_str())
+        self.by_code
+            .get(code)
+            .map(|&i| self.entries[i as usize].name.as_str())
     }
 
     /// Short forms of a full name at a level (聊城市 → [聊城]).
@@ -432,7 +438,9 @@ fn normalise(text: &str) -> Vec<char> {
         let c = match c {
             '#' => '号',
             '－' | '—' | '–' | '_' => '-',
-            c if c.is_alphanumeric() || c == '-' => c,
+            // CJK first: `is_alphanumeric` takes a slow table path for them.
+            '\u{4e00}'..='\u{9fff}' => c,
+            c if c.is_ascii_alphanumeric() || c == '-' || c.is_alphanumeric() => c,
             _ => ' ',
         };
         if c == ' ' {
