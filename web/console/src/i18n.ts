@@ -8,6 +8,8 @@ const common: Dict = {
   'nav.map': { zh: '综合地图', en: 'Map' },
   'nav.events': { zh: '事件工作台', en: 'Events' },
   'nav.people': { zh: '人口', en: 'People' },
+  'nav.houses': { zh: '房屋', en: 'Houses' },
+  'nav.orgs': { zh: '组织', en: 'Organisations' },
   'nav.grids': { zh: '网格管理', en: 'Grids' },
   'nav.stats': { zh: '统计分析', en: 'Statistics' },
   'nav.catalog': { zh: '事项目录', en: 'Catalog' },

@@ -1,12 +1,22 @@
-// The offline queue: every report, and every person collected or edited (人口采集), is stored
-// in IndexedDB first (with its key, chosen once, and a report's photos as Blobs) and sent from
-// there. Plain TypeScript, no Vue, so it can be tested with fake-indexeddb.
+// The offline queue: every report, and every person, house or organisation collected or edited
+// (人口采集, 房屋采集, 组织采集), is stored in IndexedDB first (with its key, chosen once, and a
+// report's photos as Blobs) and sent from there. Plain TypeScript, no Vue, so it can be tested
+// with fake-indexeddb.
 //
-// Two kinds of item share the queue, its order and its rules: `report` (an event report, sent
+// Four kinds of item share the queue, its order and its rules: `report` (an event report, sent
 // as multipart to POST /api/events with the key as its idempotency key; items stored before
-// kinds existed have no `kind` and are reports) and `person` (a JSON request: POST /api/people
+// kinds existed have no `kind` and are reports), `person` (a JSON request: POST /api/people
 // with the key as the client-chosen person id, so a retry answers 200 with the stored person,
-// or PUT /api/people/{id} with the version read).
+// or PUT /api/people/{id} with the version read), and `house` and `org` (JSON: POST /api/houses
+// or /api/orgs, PUT …/{id} with the version read).
+//
+// Houses and organisations have no client-chosen id, so a create whose answer was lost may have
+// been stored already. When such a create is sent again and the server refuses it as a
+// `duplicate` (the 房屋编号 or 统一社会信用代码 is taken), the queue looks the record up: one
+// with that number, the same name and created since the item was queued is taken as this
+// item's own first attempt, and the item counts as sent (`replayed`). A house without a 房屋编号
+// (numbered by the server) cannot be recognised this way: a create retried after a lost answer
+// can register it twice.
 //
 // Rules:
 // - an item leaves the queue only when the server answered 200/201 (a replayed submission
@@ -23,6 +33,14 @@ import type { Schemas } from '@civgrid/shared';
 
 export type ReportData = Omit<Schemas['NewEvent'], 'idempotency_key'>;
 export type PersonData = Omit<Schemas['PersonInput'], 'id'>;
+export type HouseData = Schemas['HouseInput'];
+export type OrgData = Schemas['OrgInput'];
+/** The request body of each record kind. */
+export interface RecordBodies {
+  house: HouseData;
+  org: OrgData;
+}
+export type RecordKind = keyof RecordBodies;
 export type ItemState = 'pending' | 'sending' | 'failed';
 
 /** Why the last attempt did not go through: HTTP status (0 = no answer) and server message;
@@ -66,21 +84,41 @@ export interface QueuedPerson extends ItemBase {
   personId: string;
 }
 
-export type QueuedItem = QueuedReport | QueuedPerson;
+/** A house or an organisation to register (POST) or to update (PUT, `target`). */
+export interface QueuedRecordOf<K extends RecordKind> extends ItemBase {
+  kind: K;
+  method: 'POST' | 'PUT';
+  /** Where it goes: /api/houses, /api/orgs, or …/{id}. */
+  path: string;
+  body: RecordBodies[K];
+  /** The record an edit changes. */
+  target?: string;
+  /** An earlier attempt may have reached the server without its answer coming back. */
+  uncertain?: boolean;
+}
+export type QueuedHouse = QueuedRecordOf<'house'>;
+export type QueuedOrg = QueuedRecordOf<'org'>;
+export type QueuedRecord = QueuedHouse | QueuedOrg;
 
+export type QueuedItem = QueuedReport | QueuedPerson | QueuedRecord;
+
+export const isReport = (i: QueuedItem): i is QueuedReport => !i.kind || i.kind === 'report';
 export const isPerson = (i: QueuedItem): i is QueuedPerson => i.kind === 'person';
+export const isRecord = (i: QueuedItem): i is QueuedRecord => i.kind === 'house' || i.kind === 'org';
 
 export interface SentReport {
   key: string;
   owner: string;
   /** Absent for reports (stored before kinds existed). */
-  kind?: 'report' | 'person';
+  kind?: 'report' | 'person' | RecordKind;
   label: string;
   description: string;
   eventId: string;
   caseNo: string;
   /** A person item: the person's id. */
   personId?: string;
+  /** A house or organisation item: its id. */
+  recordId?: string;
   replayed: boolean;
   createdAt: number;
   sentAt: number;
@@ -90,6 +128,13 @@ export interface SentReport {
 export type Send = (item: QueuedReport) => Promise<{ status: number; body: unknown }>;
 /** Sends one person item (a JSON request), likewise. */
 export type SendPerson = (item: QueuedPerson) => Promise<{ status: number; body: unknown }>;
+/** Sends one house or organisation item (a JSON request), likewise. */
+export type SendRecord = (item: QueuedRecord) => Promise<{ status: number; body: unknown }>;
+/**
+ * Finds the record a create refused as `duplicate` may itself have stored on an earlier attempt
+ * whose answer was lost: its id, or null when there is none (or it cannot be told).
+ */
+export type FindOwn = (item: QueuedRecord) => Promise<{ id: string; address?: string | null } | null>;
 
 export interface FlushResult {
   sent: number;
@@ -107,6 +152,10 @@ export interface QueueOptions {
   send: Send;
   /** Sends person items (default: `sendPerson`, fetch with the session cookie). */
   sendPerson?: SendPerson;
+  /** Sends house and organisation items (default: `sendRecord`). */
+  sendRecord?: SendRecord;
+  /** Recognises a retried create's own earlier success (default: `findOwn`). */
+  findOwn?: FindOwn;
   dbName?: string;
   onUnauthenticated?: () => void;
   /** How many sent reports the history keeps. */
@@ -115,6 +164,8 @@ export interface QueueOptions {
 }
 
 const TRANSIENT = new Set([401, 408, 429]);
+/** Attempts after which the server may have stored the request without the answer arriving. */
+const mayHaveArrived = (status: number) => status === 0 || status === 408 || status >= 500;
 
 export class ReportQueue {
   private db?: Promise<IDBPDatabase<QueueDb>>;
@@ -206,6 +257,38 @@ export class ReportQueue {
     return { ...item, id };
   }
 
+  /**
+   * Queues a house or an organisation: a new one (no `target`) or an edit of `target` at the
+   * version read.
+   */
+  async enqueueRecord<K extends RecordKind>(
+    kind: K,
+    owner: string,
+    body: RecordBodies[K],
+    label: string,
+    target?: { id: string; version: number },
+  ): Promise<QueuedRecordOf<K>> {
+    const db = await this.open();
+    const now = Date.now();
+    const base = `/api/${kind === 'house' ? 'houses' : 'orgs'}`;
+    const item = {
+      kind,
+      key: this.newKey(),
+      owner,
+      label,
+      ...(target
+        ? { method: 'PUT' as const, path: `${base}/${encodeURIComponent(target.id)}`, body: { ...body, version: target.version }, target: target.id }
+        : { method: 'POST' as const, path: base, body }),
+      state: 'pending' as const,
+      attempts: 0,
+      createdAt: now,
+      updatedAt: now,
+    } as Omit<QueuedRecordOf<K>, 'id'>;
+    const id = await db.add('reports', item as unknown as QueuedRecord);
+    this.changed();
+    return { ...item, id } as QueuedRecordOf<K>;
+  }
+
   /** Queued items of every kind, oldest first. */
   async list(): Promise<QueuedItem[]> {
     return (await this.open()).getAll('reports');
@@ -223,7 +306,7 @@ export class ReportQueue {
   /** Changes a waiting or failed report (same key); it becomes pending again. */
   async update(id: number, data: ReportData, photos: Blob[], label: string): Promise<void> {
     await this.change(id, (r) => {
-      if (isPerson(r)) throw new Error('该项不是事件上报');
+      if (!isReport(r)) throw new Error('该项不是事件上报');
       return { ...r, data, photos, label, state: 'pending', error: undefined };
     });
   }
@@ -233,6 +316,16 @@ export class ReportQueue {
     await this.change(id, (r) => {
       if (!isPerson(r)) throw new Error('该项不是人口信息');
       return { ...r, body, label, state: 'pending', error: undefined };
+    });
+  }
+
+  /** Changes a waiting or failed house or organisation item (same key, same target; an edit
+   * keeps the version it was read at unless `body` carries another); pending again. */
+  async updateRecord<K extends RecordKind>(id: number, kind: K, body: RecordBodies[K], label: string): Promise<void> {
+    await this.change(id, (r) => {
+      if (r.kind !== kind) throw new Error(kind === 'house' ? '该项不是房屋信息' : '该项不是组织信息');
+      const version = r.method === 'PUT' ? (body.version ?? r.body.version) : undefined;
+      return { ...r, body: r.method === 'PUT' ? { ...body, version } : body, label, state: 'pending', error: undefined } as QueuedRecord;
     });
   }
 
@@ -314,7 +407,11 @@ export class ReportQueue {
 
       let answer: { status: number; body: unknown } | undefined;
       try {
-        answer = isPerson(item) ? await (this.opts.sendPerson ?? sendPerson)(item) : await this.opts.send(item);
+        answer = isPerson(item)
+          ? await (this.opts.sendPerson ?? sendPerson)(item)
+          : isRecord(item)
+            ? await (this.opts.sendRecord ?? sendRecord)(item)
+            : await this.opts.send(item);
       } catch {
         answer = undefined;
       }
@@ -331,8 +428,18 @@ export class ReportQueue {
         message: body.message ?? '',
       };
       if (Array.isArray(body.details?.issues)) error.issues = body.details.issues as SendError['issues'];
+      // A create refused as a duplicate after an attempt that may have arrived: its own record?
+      if (isRecord(item) && item.method === 'POST' && item.uncertain && error.issues?.some((i) => i.code === 'duplicate')) {
+        const own = await (this.opts.findOwn ?? findOwn)(item).catch(() => null);
+        if (own) {
+          await this.done(db, item, { address: item.body.address, ...own }, 200);
+          res.sent++;
+          continue;
+        }
+      }
       const permanent = status >= 400 && status < 500 && !TRANSIENT.has(status);
-      await db.put('reports', { ...item, state: permanent ? 'failed' : 'pending', error, updatedAt: Date.now() });
+      const kept: QueuedItem = isRecord(item) && mayHaveArrived(status) ? { ...item, uncertain: true } : item;
+      await db.put('reports', { ...kept, state: permanent ? 'failed' : 'pending', error, updatedAt: Date.now() });
       this.changed();
       if (permanent) {
         res.failed++;
@@ -349,7 +456,23 @@ export class ReportQueue {
     const tx = db.transaction(['reports', 'sent'], 'readwrite');
     await tx.objectStore('reports').delete(item.id);
     const sent = tx.objectStore('sent');
-    if (isPerson(item)) {
+    if (isRecord(item)) {
+      const b = (body ?? {}) as { id?: string; address?: string | null };
+      await sent.put({
+        key: item.key,
+        owner: item.owner,
+        kind: item.kind,
+        label: item.label,
+        description: b.address ?? item.body.address ?? '',
+        eventId: '',
+        caseNo: '',
+        recordId: b.id ?? item.target,
+        // A create answered 200 was recognised as an earlier attempt's record.
+        replayed: item.method === 'POST' && status === 200,
+        createdAt: item.createdAt,
+        sentAt: Date.now(),
+      });
+    } else if (isPerson(item)) {
       const b = (body ?? {}) as { id?: string; address?: string | null };
       await sent.put({
         key: item.key,
@@ -428,4 +551,45 @@ export const sendPerson: SendPerson = async (item) => {
   });
   const answer: unknown = await r.json().catch(() => ({}));
   return { status: r.status, body: answer };
+};
+
+/** The real sender of house and organisation items: JSON to the item's path. */
+export const sendRecord: SendRecord = async (item) => {
+  const r = await fetch(item.path, {
+    method: item.method,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(item.body),
+    credentials: 'same-origin',
+  });
+  const answer: unknown = await r.json().catch(() => ({}));
+  return { status: r.status, body: answer };
+};
+
+/** How far the phone's clock may be ahead of the server's, for `findOwn`. */
+const CLOCK_SKEW_MS = 10 * 60_000;
+
+/**
+ * The real `FindOwn`: searches the number the server refused (统一社会信用代码 of an organisation,
+ * 房屋编号 of a house) and takes the record with that number and the item's name that was
+ * created after the item was queued. Anything else (no number, another name, an older record)
+ * is not recognised and the item fails with the server's message.
+ */
+export const findOwn: FindOwn = async (item) => {
+  const b = item.body as { uscc?: string | null; house_no?: string | null; name?: string | null };
+  const no = (item.kind === 'org' ? b.uscc : b.house_no)?.trim().toUpperCase();
+  if (!no) return null;
+  const r = await fetch(`${item.path}?q=${encodeURIComponent(no)}&per_page=50`, { credentials: 'same-origin' });
+  if (!r.ok) return null;
+  const page = (await r.json()) as {
+    items?: { id: string; uscc?: string | null; house_no?: string; name?: string | null; address?: string | null; created_at: string }[];
+  };
+  const since = item.createdAt - CLOCK_SKEW_MS;
+  const name = (b.name ?? '').trim();
+  const hit = (page.items ?? []).find(
+    (x) =>
+      (item.kind === 'org' ? x.uscc : x.house_no)?.toUpperCase() === no &&
+      (x.name ?? '').trim() === name &&
+      Date.parse(x.created_at) >= since,
+  );
+  return hit ? { id: hit.id, address: hit.address } : null;
 };

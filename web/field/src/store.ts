@@ -1,8 +1,8 @@
-// The app's one queue (event reports and people) and what the screens show of it. The sender runs on start-up,
+// The app's one queue (event reports, people, houses, organisations) and what the screens show of it. The sender runs on start-up,
 // when the browser comes back online, every 30 seconds while something waits, after each new
 // report and on the 重试 button.
 import { ref } from 'vue';
-import { ReportQueue, sendReport, type FlushResult, type QueuedItem, type SentReport } from './queue';
+import { ReportQueue, isPerson, isRecord, sendReport, type FlushResult, type QueuedItem, type SentReport } from './queue';
 import { user } from './session';
 
 export const online = ref(navigator.onLine);
@@ -16,6 +16,13 @@ async function reload() {
   [items.value, sent.value] = await Promise.all([queue.list(), queue.sent()]);
 }
 queue.subscribe(() => void reload());
+
+/** The screen that edits a queued item of any kind. */
+export function editPath(i: QueuedItem): string {
+  if (isPerson(i)) return `/person/${i.id}`;
+  if (isRecord(i)) return `/${i.kind}/${i.id}`;
+  return `/report/${i.id}`;
+}
 
 /** Sends what waits for the signed-in user; a no-op when signed out or surely offline. */
 export async function flushNow(): Promise<FlushResult | null> {

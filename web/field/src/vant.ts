@@ -19,6 +19,7 @@ import 'vant/es/pull-refresh/style/index';
 import 'vant/es/radio/style/index';
 import 'vant/es/radio-group/style/index';
 import 'vant/es/search/style/index';
+import 'vant/es/switch/style/index';
 import 'vant/es/tab/style/index';
 import 'vant/es/tabbar/style/index';
 import 'vant/es/tabbar-item/style/index';

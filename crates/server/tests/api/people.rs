@@ -595,3 +595,35 @@ async fn houses_orgs_and_code_tables(b: Backend) {
     assert_eq!(s, StatusCode::FORBIDDEN);
 }
 both!(houses_orgs_and_code_tables);
+
+async fn special_data_and_key_rotation(b: Backend) {
+    let app = TestApp::demo(b).await;
+    let town = app.login("town_centre").await;
+    let mut p = person("郑磊", &id("371502", "19820202", 401));
+    p["special_type"] = json!("mental");
+    p["special"] = json!({"risk_level": "3", "guardian_name": "郑强"});
+    let (s, r) = town.post("/api/people", p).await;
+    assert_eq!(s, StatusCode::CREATED, "{r}");
+    assert_eq!(r["special"]["risk_level"], "3");
+    let pid = r["id"].as_str().unwrap().to_owned();
+    // Leaders read people but not special populations.
+    let leader = app.login("leader").await;
+    let (s, v) = leader.get(&format!("/api/people/{pid}")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(v["person"]["special"].is_null() && v["person"]["special_type"].is_null(), "{v}");
+    let (s, _) = leader.get("/api/people?special_type=any").await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (_, l) = town.get("/api/people?special_type=mental").await;
+    assert_eq!(l["items"][0]["id"], pid.as_str());
+    // Rotate the data key and re-seal: values still open, now under the new key.
+    let out = app.cli(&["keys", "rotate"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = app.cli(&["keys", "reencrypt"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("重新加密 2 个字段"), "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM people WHERE id_enc LIKE 'k2:%' AND phone_enc LIKE 'k2:%'").await, 1);
+    let vault = civgrid_server::privacy::Vault::load(&app.state.cfg).unwrap();
+    let (enc,): (String,) = sqlx::query_as("SELECT id_enc FROM people").fetch_one(&app.db.pool).await.unwrap();
+    assert_eq!(vault.open(&enc).unwrap(), id("371502", "19820202", 401));
+}
+both!(special_data_and_key_rotation);

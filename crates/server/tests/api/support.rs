@@ -200,6 +200,7 @@ impl TestApp {
         std::process::Command::new(env!("CARGO_BIN_EXE_civgrid"))
             .args(args)
             .env("CIVGRID_DATABASE_URL", &self.url)
+            .env("CIVGRID_KEY_FILE", &self.state.cfg.key_file)
             .env("RUST_LOG", "warn")
             .output()
             .expect("run civgrid")

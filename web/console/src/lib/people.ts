@@ -1,5 +1,6 @@
 // Base data helpers of the console: the code tables (loaded once per session), what the
-// signed-in role may do with people, and file downloads (template, export).
+// signed-in role may do with people, houses and organisations, and file downloads (template,
+// export).
 import { ApiError, call, client } from '@civgrid/shared';
 import { setDicts } from '@civgrid/shared/src/dicts';
 import { hasRole } from '../session';
@@ -25,6 +26,10 @@ export const canImport = () => hasRole('centre_operator', 'admin');
 export const canUnmask = () => hasRole('centre_operator', 'admin');
 /** Special-population fields. */
 export const canSeeSpecial = () => hasRole(...GRID, 'centre_operator', 'admin');
+
+/** The organisation data set's other fields the console edits (kept in `extra`; other keys
+ * stored there are kept as they are). */
+export const ORG_EXTRA = ['security_head', 'party_org'] as const;
 
 /** Downloads a file the API answers (template, export) under the server's file name. */
 export async function download(path: string, fallbackName: string): Promise<void> {
