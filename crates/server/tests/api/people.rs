@@ -610,20 +610,44 @@ async fn special_data_and_key_rotation(b: Backend) {
     let leader = app.login("leader").await;
     let (s, v) = leader.get(&format!("/api/people/{pid}")).await;
     assert_eq!(s, StatusCode::OK);
-    assert!(v["person"]["special"].is_null() && v["person"]["special_type"].is_null(), "{v}");
+    assert!(
+        v["person"]["special"].is_null() && v["person"]["special_type"].is_null(),
+        "{v}"
+    );
     let (s, _) = leader.get("/api/people?special_type=any").await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     let (_, l) = town.get("/api/people?special_type=mental").await;
     assert_eq!(l["items"][0]["id"], pid.as_str());
     // Rotate the data key and re-seal: values still open, now under the new key.
     let out = app.cli(&["keys", "rotate"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = app.cli(&["keys", "reencrypt"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("重新加密 2 个字段"), "{}", String::from_utf8_lossy(&out.stdout));
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM people WHERE id_enc LIKE 'k2:%' AND phone_enc LIKE 'k2:%'").await, 1);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("重新加密 2 个字段"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(
+        app.scalar(
+            "SELECT COUNT(*) FROM people WHERE id_enc LIKE 'k2:%' AND phone_enc LIKE 'k2:%'"
+        )
+        .await,
+        1
+    );
     let vault = civgrid_server::privacy::Vault::load(&app.state.cfg).unwrap();
-    let (enc,): (String,) = sqlx::query_as("SELECT id_enc FROM people").fetch_one(&app.db.pool).await.unwrap();
+    let (enc,): (String,) = sqlx::query_as("SELECT id_enc FROM people")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
     assert_eq!(vault.open(&enc).unwrap(), id("371502", "19820202", 401));
 }
 both!(special_data_and_key_rotation);
