@@ -596,14 +596,8 @@ fn parse_street(cs: &[char], p: &mut ParsedAddress) {
 
 /// Whether `cs[i..]` begins with `s`.
 fn starts(cs: &[char], i: usize, s: &str) -> bool {
-    let mut k = i;
-    for c in s.chars() {
-        if cs.get(k) != Some(&c) {
-            return false;
-        }
-        k += 1;
-    }
-    true
+    let mut rest = cs.get(i..).unwrap_or(&[]).iter();
+    s.chars().all(|c| rest.next() == Some(&c))
 }
 
 /// Files a word as road and/or place (光明路幸福小区 → both), or leaves it in `rest`.

@@ -173,6 +173,49 @@ impl Vault {
     }
 }
 
+/// Every sealed column, as (table, column).
+const SEALED: &[(&str, &str)] = &[
+    ("people", "id_enc"),
+    ("people", "phone_enc"),
+    ("houses", "owner_id_enc"),
+    ("houses", "owner_phone_enc"),
+    ("orgs", "phone_enc"),
+    ("orgs", "legal_rep_id_enc"),
+    ("orgs", "legal_rep_phone_enc"),
+];
+
+/// Re-seals every value still under an old key with the current one, in batches of 1,000
+/// rows per transaction; returns how many values moved.
+pub async fn reencrypt(db: &crate::db::Db, vault: &Vault) -> anyhow::Result<usize> {
+    let current = format!("{}:%", vault.current);
+    let mut moved = 0;
+    for (table, col) in SEALED {
+        loop {
+            let rows: Vec<(String, String)> = sqlx::query_as(&format!(
+                "SELECT id, {col} FROM {table} WHERE {col} IS NOT NULL AND {col} NOT LIKE $1 LIMIT 1000"
+            ))
+            .bind(&current)
+            .fetch_all(&db.pool)
+            .await?;
+            if rows.is_empty() {
+                break;
+            }
+            let mut tx = db.begin().await?;
+            for (id, sealed) in &rows {
+                let fresh = vault.seal(&vault.open(sealed)?);
+                sqlx::query(&format!("UPDATE {table} SET {col} = $1 WHERE id = $2"))
+                    .bind(fresh)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            moved += rows.len();
+        }
+    }
+    Ok(moved)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -224,47 +267,4 @@ mod tests {
         assert!(v2.is_stale(&s));
         assert_eq!(v.blind("phone", "1"), v2.blind("phone", "1"));
     }
-}
-
-/// Every sealed column, as (table, column).
-const SEALED: &[(&str, &str)] = &[
-    ("people", "id_enc"),
-    ("people", "phone_enc"),
-    ("houses", "owner_id_enc"),
-    ("houses", "owner_phone_enc"),
-    ("orgs", "phone_enc"),
-    ("orgs", "legal_rep_id_enc"),
-    ("orgs", "legal_rep_phone_enc"),
-];
-
-/// Re-seals every value still under an old key with the current one, in batches of 1,000
-/// rows per transaction; returns how many values moved.
-pub async fn reencrypt(db: &crate::db::Db, vault: &Vault) -> anyhow::Result<usize> {
-    let current = format!("{}:%", vault.current);
-    let mut moved = 0;
-    for (table, col) in SEALED {
-        loop {
-            let rows: Vec<(String, String)> = sqlx::query_as(&format!(
-                "SELECT id, {col} FROM {table} WHERE {col} IS NOT NULL AND {col} NOT LIKE $1 LIMIT 1000"
-            ))
-            .bind(&current)
-            .fetch_all(&db.pool)
-            .await?;
-            if rows.is_empty() {
-                break;
-            }
-            let mut tx = db.begin().await?;
-            for (id, sealed) in &rows {
-                let fresh = vault.seal(&vault.open(sealed)?);
-                sqlx::query(&format!("UPDATE {table} SET {col} = $1 WHERE id = $2"))
-                    .bind(fresh)
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            tx.commit().await?;
-            moved += rows.len();
-        }
-    }
-    Ok(moved)
 }

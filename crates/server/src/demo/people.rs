@@ -132,20 +132,20 @@ impl Rng {
     pub fn new(seed: u64) -> Rng {
         Rng(seed | 1)
     }
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
         self.0
     }
     pub fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
+        (self.next_u64() % n as u64) as usize
     }
 }
 
 pub fn name(r: &mut Rng) -> String {
     let total: u32 = SURNAMES.iter().map(|s| s.1).sum();
-    let mut k = (r.next() % total as u64) as u32;
+    let mut k = (r.next_u64() % total as u64) as u32;
     let mut surname = SURNAMES[0].0;
     for (s, w) in SURNAMES {
         if k < *w {
@@ -157,7 +157,7 @@ pub fn name(r: &mut Rng) -> String {
     let given: Vec<char> = GIVEN.chars().collect();
     // Zipf-like: the square of a uniform pick favours the common characters.
     let pick = |r: &mut Rng| {
-        let u = (r.next() % 10_000) as f64 / 10_000.0;
+        let u = (r.next_u64() % 10_000) as f64 / 10_000.0;
         given[((u * u) * given.len() as f64) as usize]
     };
     if r.below(10) < 3 {
@@ -278,7 +278,7 @@ pub fn write_csv(
                 format!(
                     "1{}{:09}",
                     [3, 5, 7, 8, 9][r.below(5)],
-                    r.next() % 1_000_000_000
+                    r.next_u64() % 1_000_000_000
                 )
             } else {
                 String::new()

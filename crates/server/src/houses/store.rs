@@ -101,6 +101,7 @@ pub async fn get(c: &mut AnyConnection, id: &str) -> Result<Option<HouseRow>, sq
     .await
 }
 
+#[allow(clippy::too_many_arguments)]
 pub async fn list(
     c: &mut AnyConnection,
     q: Option<(&str, &str)>,

@@ -712,7 +712,6 @@ async fn write_batches(
     scope: &str,
 ) -> AppResult<bool> {
     let at = now();
-    let mut tx = tx;
     let mut changed_households: Vec<String> = Vec::new();
     while let Some(batch) = brx.recv().await {
         let b = batch?;
@@ -726,7 +725,7 @@ async fn write_batches(
         if strict && report.failed > 0 {
             continue; // Keep reading to report every error; write nothing more.
         }
-        crate::addresses::store::insert_many(&mut tx, &b.addresses).await?;
+        crate::addresses::store::insert_many(tx, &b.addresses).await?;
         let mut grams: Vec<GramRow> = Vec::new();
         let village_names: Vec<String> = b
             .addresses
@@ -744,14 +743,14 @@ async fn write_batches(
             texts.push(vname);
             grams.extend(records::gram_rows("a", &a.id, &a.area_code, &texts));
         }
-        store::insert_households(&mut tx, &b.households, &at).await?;
+        store::insert_households(tx, &b.households, &at).await?;
         changed_households.extend(b.households.iter().map(|h| h.id.clone()));
         let blinds: Vec<String> = b
             .people
             .iter()
             .filter_map(|(_, p)| p.id_blind.clone())
             .collect();
-        let existing: HashMap<String, PersonRow> = store::by_blinds(&mut tx, &blinds)
+        let existing: HashMap<String, PersonRow> = store::by_blinds(tx, &blinds)
             .await?
             .into_iter()
             .filter_map(|p| Some((p.id_blind.clone()?, p)))
@@ -761,7 +760,7 @@ async fn write_batches(
             match p.id_blind.as_ref().and_then(|bl| existing.get(bl)) {
                 None => fresh.push(p),
                 Some(old) => {
-                    if !old.area_code.starts_with(&scope) {
+                    if !old.area_code.starts_with(scope) {
                         report.failed += 1;
                         report.errors_total += 1;
                         report.errors.push(RowIssue {
@@ -801,12 +800,12 @@ async fn write_batches(
                     }
                     p.version = old.version + 1;
                     p.updated_at = at.clone();
-                    if !store::update_person(&mut tx, &p, old.version).await? {
+                    if !store::update_person(tx, &p, old.version).await? {
                         return Err(AppError::Conflict);
                     }
                     if p.name != old.name || p.area_code != old.area_code {
                         records::reindex(
-                            &mut tx,
+                            tx,
                             "p",
                             &p.id,
                             (&old.area_code, &[&old.name]),
@@ -814,16 +813,16 @@ async fn write_batches(
                         )
                         .await?;
                     }
-                    records::write_changes(&mut tx, "person", &p.id, user, &at, &changes).await?;
+                    records::write_changes(tx, "person", &p.id, user, &at, &changes).await?;
                     report.updated += 1;
                 }
             }
         }
-        store::insert_people(&mut tx, &fresh).await?;
+        store::insert_people(tx, &fresh).await?;
         for p in &fresh {
             grams.extend(records::gram_rows("p", &p.id, &p.area_code, &[&p.name]));
         }
-        records::insert_grams(&mut tx, &grams).await?;
+        records::insert_grams(tx, &grams).await?;
         report.created += fresh.len();
     }
     Ok(!changed_households.is_empty())
