@@ -512,6 +512,13 @@ mod tests {
             AppError::InvalidBody("x".into()),
             AppError::BodyTooLarge,
             AppError::InvalidQuery("x".into()),
+            AppError::Invalid(vec![crate::records::Issue::new(
+                "id_no",
+                "id_check",
+                "身份证号校验位错误，应为 X",
+            )]),
+            AppError::InvalidImportFile("缺少必填列：姓名".into()),
+            AppError::ImportRejected(serde_json::json!({"errors": []})),
             AppError::Internal(anyhow::anyhow!("x")),
         ];
         errors.extend(geometry.into_iter().map(AppError::Geometry));
