@@ -13,6 +13,23 @@ use sha2::Sha256;
 use std::collections::HashMap;
 use std::path::Path;
 
+/// What a sealed value is, for masking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// An ID number: the county and the last four stay.
+    Id,
+    Phone,
+}
+
+impl Kind {
+    pub fn mask(self, clear: &str) -> String {
+        match self {
+            Kind::Id => civgrid_core::ids::mask_id(clear),
+            Kind::Phone => civgrid_core::ids::mask_phone(clear),
+        }
+    }
+}
+
 /// The keys in force.
 #[derive(Clone)]
 pub struct Vault {
@@ -153,6 +170,20 @@ impl Vault {
             .decrypt(Nonce::from_slice(&bytes[..12]), &bytes[12..])
             .map_err(|_| anyhow::anyhow!("密文无法用密钥 {id} 解开"))?;
         Ok(String::from_utf8(clear)?)
+    }
+
+    /// A sealed value opened and masked for display (`371502********1234`, `138****1234`);
+    /// one no key opens shows as such rather than failing the whole answer.
+    pub fn masked(&self, kind: Kind, sealed: &Option<String>) -> Option<String> {
+        sealed.as_deref().map(|s| match self.open(s) {
+            Ok(clear) => kind.mask(&clear),
+            Err(_) => "（无法解密）".into(),
+        })
+    }
+
+    /// A sealed value opened in clear (for an audited unmask).
+    pub fn open_opt(&self, sealed: &Option<String>) -> anyhow::Result<Option<String>> {
+        sealed.as_deref().map(|s| self.open(s)).transpose()
     }
 
     /// Whether a sealed value is under an old key.

@@ -8,8 +8,8 @@ use crate::auth::{CurrentUser, Perm};
 use crate::db::{is_unique_violation, new_id, now};
 use crate::error::{AppError, AppResult, ErrorBody, Json, Path, Query};
 use crate::people::handlers::{scope_of, unmask_reason};
-use crate::people::model::{UnmaskRequest, Unmasked, mask};
-use crate::privacy::Vault;
+use crate::people::model::{UnmaskRequest, Unmasked};
+use crate::privacy::{Kind, Vault};
 use crate::records::{self, Change, ChangeRow, Issue};
 use crate::state::AppState;
 use axum::extract::State;
@@ -63,15 +63,6 @@ pub fn check_owner(
     (id, phone)
 }
 
-fn masked(vault: &Vault, kind: &str, sealed: &Option<String>) -> Option<String> {
-    sealed.as_deref().map(|s| {
-        vault
-            .open(s)
-            .map(|c| mask(kind, &c))
-            .unwrap_or_else(|_| "（无法解密）".into())
-    })
-}
-
 pub fn view(vault: &Vault, h: &HouseRow, address: Option<String>) -> HouseView {
     HouseView {
         id: h.id.clone(),
@@ -86,8 +77,8 @@ pub fn view(vault: &Vault, h: &HouseRow, address: Option<String>) -> HouseView {
         hazard: h.hazard.clone(),
         owner_name: h.owner_name.clone(),
         owner_id_type: h.owner_id_type.clone(),
-        owner_id_no: masked(vault, "id", &h.owner_id_enc),
-        owner_phone: masked(vault, "phone", &h.owner_phone_enc),
+        owner_id_no: vault.masked(Kind::Id, &h.owner_id_enc),
+        owner_phone: vault.masked(Kind::Phone, &h.owner_phone_enc),
         is_rental: h.is_rental != 0,
         lon: h.lon,
         lat: h.lat,
@@ -525,14 +516,9 @@ pub async fn unmask_house(
     let reason = unmask_reason(&b.reason)?;
     let mut tx = state.db.begin().await?;
     let h = load(&mut tx, &user, &id).await?;
-    let open = |s: &Option<String>| -> AppResult<Option<String>> {
-        s.as_deref()
-            .map(|s| state.vault.open(s).map_err(AppError::Internal))
-            .transpose()
-    };
     let out = Unmasked {
-        id_no: open(&h.owner_id_enc)?,
-        phone: open(&h.owner_phone_enc)?,
+        id_no: state.vault.open_opt(&h.owner_id_enc)?,
+        phone: state.vault.open_opt(&h.owner_phone_enc)?,
     };
     audit::write(
         &mut tx,

@@ -9,22 +9,13 @@ use crate::db::{is_unique_violation, new_id, now};
 use crate::error::{AppError, AppResult, ErrorBody, Json, Path, Query};
 use crate::houses::handlers::check_owner;
 use crate::people::handlers::{scope_of, unmask_reason};
-use crate::people::model::{UnmaskRequest, Unmasked, mask};
-use crate::privacy::Vault;
+use crate::people::model::{UnmaskRequest, Unmasked};
+use crate::privacy::{Kind, Vault};
 use crate::records::{self, Change, ChangeRow, Issue};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use civgrid_core::ids::Uscc;
-
-fn masked(vault: &Vault, kind: &str, sealed: &Option<String>) -> Option<String> {
-    sealed.as_deref().map(|s| {
-        vault
-            .open(s)
-            .map(|c| mask(kind, &c))
-            .unwrap_or_else(|_| "（无法解密）".into())
-    })
-}
 
 pub fn view(vault: &Vault, o: &OrgRow, address: Option<String>) -> OrgView {
     OrgView {
@@ -36,10 +27,10 @@ pub fn view(vault: &Vault, o: &OrgRow, address: Option<String>) -> OrgView {
         address_id: o.address_id.clone(),
         address,
         area_code: o.area_code.clone(),
-        phone: masked(vault, "phone", &o.phone_enc),
+        phone: vault.masked(Kind::Phone, &o.phone_enc),
         legal_rep_name: o.legal_rep_name.clone(),
-        legal_rep_id_no: masked(vault, "id", &o.legal_rep_id_enc),
-        legal_rep_phone: masked(vault, "phone", &o.legal_rep_phone_enc),
+        legal_rep_id_no: vault.masked(Kind::Id, &o.legal_rep_id_enc),
+        legal_rep_phone: vault.masked(Kind::Phone, &o.legal_rep_phone_enc),
         employees: o.employees,
         extra: o
             .extra
@@ -474,14 +465,9 @@ pub async fn unmask_org(
     let reason = unmask_reason(&b.reason)?;
     let mut tx = state.db.begin().await?;
     let o = load(&mut tx, &user, &id).await?;
-    let open = |s: &Option<String>| -> AppResult<Option<String>> {
-        s.as_deref()
-            .map(|s| state.vault.open(s).map_err(AppError::Internal))
-            .transpose()
-    };
     let out = Unmasked {
-        id_no: open(&o.legal_rep_id_enc)?,
-        phone: open(&o.legal_rep_phone_enc)?,
+        id_no: state.vault.open_opt(&o.legal_rep_id_enc)?,
+        phone: state.vault.open_opt(&o.legal_rep_phone_enc)?,
     };
     audit::write(
         &mut tx,

@@ -7,7 +7,7 @@ use crate::audit::{self, Audit};
 use crate::auth::{CurrentUser, Perm};
 use crate::db::{Tx, is_unique_violation, new_id, now};
 use crate::error::{AppError, AppResult, ErrorBody, Json, Path, Query};
-use crate::privacy::Vault;
+use crate::privacy::{Kind, Vault};
 use crate::records::{self, Change, ChangeRow, Issue};
 use crate::state::AppState;
 use axum::extract::State;
@@ -91,15 +91,6 @@ pub fn new_row(c: &CheckedPerson, area_code: String, actor: Option<&str>, at: &s
     }
 }
 
-fn open_masked(vault: &Vault, kind: &str, sealed: &Option<String>) -> Option<String> {
-    sealed.as_deref().map(|s| {
-        vault
-            .open(s)
-            .map(|c| mask(kind, &c))
-            .unwrap_or_else(|_| "（无法解密）".into())
-    })
-}
-
 fn parse_json(s: &Option<String>) -> Option<Value> {
     s.as_deref().and_then(|s| serde_json::from_str(s).ok())
 }
@@ -129,8 +120,8 @@ pub fn view(
         occupation: r.occupation.clone(),
         employer: r.employer.clone(),
         id_type: r.id_type.clone(),
-        id_no: open_masked(&state.vault, "id", &r.id_enc),
-        phone: open_masked(&state.vault, "phone", &r.phone_enc),
+        id_no: state.vault.masked(Kind::Id, &r.id_enc),
+        phone: state.vault.masked(Kind::Phone, &r.phone_enc),
         household_id: r.household_id.clone(),
         relation: r.relation.clone(),
         house_id: r.house_id.clone(),
@@ -698,14 +689,9 @@ pub async fn unmask_person(
     let reason = unmask_reason(&b.reason)?;
     let mut tx = state.db.begin().await?;
     let row = load(&state, &user, &mut tx, &id).await?;
-    let open = |s: &Option<String>| -> AppResult<Option<String>> {
-        s.as_deref()
-            .map(|s| state.vault.open(s).map_err(AppError::Internal))
-            .transpose()
-    };
     let out = Unmasked {
-        id_no: open(&row.id_enc)?,
-        phone: open(&row.phone_enc)?,
+        id_no: state.vault.open_opt(&row.id_enc)?,
+        phone: state.vault.open_opt(&row.phone_enc)?,
     };
     audit::write(
         &mut tx,
@@ -821,8 +807,8 @@ pub async fn list_people(
     let items = rows
         .into_iter()
         .map(|r| PersonListItem {
-            id_no: open_masked(&state.vault, "id", &r.id_enc),
-            phone: open_masked(&state.vault, "phone", &r.phone_enc),
+            id_no: state.vault.masked(Kind::Id, &r.id_enc),
+            phone: state.vault.masked(Kind::Phone, &r.phone_enc),
             id: r.id,
             kind: r.kind,
             name: r.name,

@@ -16,6 +16,7 @@ use crate::auth::{CurrentUser, Perm};
 use crate::catalog::Dicts;
 use crate::db::{new_id, now, prefix_range};
 use crate::error::{AppError, AppResult, ErrorBody, Query};
+use crate::privacy::Kind;
 use crate::records::{self, GramRow};
 use crate::state::AppState;
 use axum::body::Body;
@@ -1018,16 +1019,8 @@ pub async fn export_people(
             "kind" => Some(p.kind.clone()),
             "name" => Some(p.name.clone()),
             "id_type" => Some(p.id_type.clone()),
-            "id_no" => p
-                .id_enc
-                .as_deref()
-                .and_then(|s| vault.open(s).ok())
-                .map(|x| mask("id", &x)),
-            "phone" => p
-                .phone_enc
-                .as_deref()
-                .and_then(|s| vault.open(s).ok())
-                .map(|x| mask("phone", &x)),
+            "id_no" => vault.masked(Kind::Id, &p.id_enc),
+            "phone" => vault.masked(Kind::Phone, &p.phone_enc),
             "sex" => p.sex.clone(),
             "birth_date" => p.birth_date.clone(),
             "nation" => p.nation.clone(),

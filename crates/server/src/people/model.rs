@@ -4,7 +4,7 @@
 use crate::catalog::Dicts;
 use crate::records::Issue;
 use chrono::NaiveDate;
-use civgrid_core::ids::{IdCardNo, PhoneNo, gb2260_name, mask_id, mask_phone};
+use civgrid_core::ids::{IdCardNo, PhoneNo, gb2260_name};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::HashSet;
@@ -437,14 +437,6 @@ pub struct PersonView {
     pub updated_at: String,
     /// Things worth a second look that did not stop the save.
     pub warnings: Vec<Issue>,
-}
-
-/// Masks a decrypted value of a kind.
-pub fn mask(kind: &str, clear: &str) -> String {
-    match kind {
-        "phone" => mask_phone(clear),
-        _ => mask_id(clear),
-    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
