@@ -138,11 +138,11 @@ pub async fn write_many(tx: &mut Tx, items: Vec<Audit>) -> Result<(), sqlx::Erro
         prev_hash = row.hash.clone();
         rows.push(row);
     }
-    for chunk in rows.chunks(64) {
+    for chunk in db::chunks(tx, &rows, 14) {
         let sql = format!(
             "INSERT INTO audit_log (seq, at, user_id, username, role, action, object_type, object_id,
                                     area_code, result, source_ip, detail, prev_hash, hash) VALUES {}",
-            db::values(chunk.len(), 14)
+            db::bulk_values(tx, chunk.len(), 14)
         );
         let mut q = sqlx::query(&sql);
         for r in chunk {

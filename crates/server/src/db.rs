@@ -105,6 +105,8 @@ impl Db {
             Backend::Sqlite => {
                 opts()
                     .max_connections(1)
+                    // A file connection does not go stale: no ping before every use.
+                    .test_before_acquire(false)
                     .after_connect(|conn, _| {
                         Box::pin(async move {
                             conn.execute(
@@ -128,6 +130,7 @@ impl Db {
                 sqlx::query("SELECT 1").execute(&pool).await?;
                 opts()
                     .max_connections(4)
+                    .test_before_acquire(false)
                     .after_connect(|conn, _| {
                         Box::pin(async move {
                             conn.execute("PRAGMA busy_timeout=10000; PRAGMA cache_size=-16384;")
@@ -209,6 +212,31 @@ pub fn parse_time(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
         .map(|t| t.with_timezone(&chrono::Utc))
 }
 
+/// An optional `f64` to bind. sqlx 0.8's Any driver turns a NULL `f64` into a PostgreSQL
+/// `float4` parameter (it swaps its two float kinds there), and the statement prepared with
+/// it then refuses the next real `f64` ("incorrect binary data format"): a NULL goes as the
+/// other kind, which arrives as `float8`.
+#[derive(Debug, Clone, Copy)]
+pub struct Float(pub Option<f64>);
+
+impl sqlx::Type<sqlx::Any> for Float {
+    fn type_info() -> sqlx::any::AnyTypeInfo {
+        <f64 as sqlx::Type<sqlx::Any>>::type_info()
+    }
+}
+
+impl<'q> sqlx::Encode<'q, sqlx::Any> for Float {
+    fn encode_by_ref(
+        &self,
+        buf: &mut <sqlx::Any as sqlx::Database>::ArgumentBuffer<'q>,
+    ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+        match self.0 {
+            Some(v) => <f64 as sqlx::Encode<'q, sqlx::Any>>::encode_by_ref(&v, buf),
+            None => <Option<f32> as sqlx::Encode<'q, sqlx::Any>>::encode_by_ref(&None, buf),
+        }
+    }
+}
+
 /// Time-ordered unique key (UUIDv7).
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
@@ -237,6 +265,27 @@ pub fn bulk_rows(c: &sqlx::AnyConnection, cols: usize) -> usize {
     }
 }
 
+/// Splits `rows` into multi-row INSERTs of `cols` columns on `c`: full statements of the
+/// largest power of two within [`bulk_rows`], then the rest by its binary digits (…, 4, 2,
+/// 1). Statements so come in a handful of shapes that stay prepared in the connection's
+/// statement cache, instead of a new SQL text to parse for every batch size.
+pub fn chunks<'a, T>(c: &sqlx::AnyConnection, rows: &'a [T], cols: usize) -> Vec<&'a [T]> {
+    pow2_chunks(rows, bulk_rows(c, cols))
+}
+
+fn pow2_chunks<T>(rows: &[T], most: usize) -> Vec<&[T]> {
+    let max = 1usize << most.max(1).ilog2();
+    let mut out = Vec::new();
+    let mut rest = rows;
+    while !rest.is_empty() {
+        let n = max.min(1 << rest.len().ilog2());
+        let (chunk, tail) = rest.split_at(n);
+        out.push(chunk);
+        rest = tail;
+    }
+    out
+}
+
 /// A multi-row `VALUES` list for `c`'s backend: anonymous `?` on SQLite (bound by position,
 /// so no name lookups at all), `$n` on PostgreSQL.
 pub fn bulk_values(c: &sqlx::AnyConnection, rows: usize, cols: usize) -> String {
@@ -249,7 +298,7 @@ pub fn bulk_values(c: &sqlx::AnyConnection, rows: usize, cols: usize) -> String 
 }
 
 /// `($1, …, $cols), ($cols+1, …)` for a multi-row `VALUES` of `rows` rows.
-pub fn values(rows: usize, cols: usize) -> String {
+fn values(rows: usize, cols: usize) -> String {
     (0..rows)
         .map(|r| {
             let marks: Vec<String> = (1..=cols).map(|c| format!("${}", r * cols + c)).collect();
@@ -257,4 +306,27 @@ pub fn values(rows: usize, cols: usize) -> String {
         })
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pow2_chunks;
+
+    #[test]
+    fn chunks_come_in_few_shapes_and_cover_every_row() {
+        let rows: Vec<usize> = (0..1000).collect();
+        for n in 0..=rows.len() {
+            let parts = pow2_chunks(&rows[..n], 60);
+            assert_eq!(parts.concat(), rows[..n].to_vec());
+            assert!(
+                parts
+                    .iter()
+                    .all(|p| [32, 16, 8, 4, 2, 1].contains(&p.len()))
+            );
+            // Largest first, and the tail is the binary digits of the rest: no size twice.
+            let tail: Vec<usize> = parts.iter().map(|p| p.len()).filter(|&l| l < 32).collect();
+            assert!(tail.windows(2).all(|w| w[0] > w[1]), "{n}: {tail:?}");
+        }
+        assert_eq!(pow2_chunks(&rows[..5], 0).len(), 5);
+    }
 }

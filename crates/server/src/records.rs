@@ -68,7 +68,7 @@ pub async fn write_changes(
     at: &str,
     changes: &[Change],
 ) -> Result<(), sqlx::Error> {
-    for chunk in changes.chunks(crate::db::bulk_rows(tx, 9)) {
+    for chunk in crate::db::chunks(tx, changes, 9) {
         let sql = format!(
             "INSERT INTO record_changes (id, entity, entity_id, field, old_value, new_value, \
              actor_id, actor_name, at) VALUES {}",
@@ -169,7 +169,7 @@ pub fn gram_rows<'a>(
 }
 
 pub async fn insert_grams(tx: &mut Tx, rows: &[GramRow<'_>]) -> Result<(), sqlx::Error> {
-    for chunk in rows.chunks(crate::db::bulk_rows(tx, 4)) {
+    for chunk in crate::db::chunks(tx, rows, 4) {
         let sql = format!(
             "INSERT INTO search_grams (gram, kind, ref_id, area_code) VALUES {}",
             crate::db::bulk_values(tx, chunk.len(), 4)

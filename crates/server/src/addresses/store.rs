@@ -48,7 +48,7 @@ pub async fn near(
 }
 
 pub async fn insert_many(tx: &mut Tx, rows: &[AddressRow]) -> Result<(), sqlx::Error> {
-    for chunk in rows.chunks(crate::db::bulk_rows(tx, 14)) {
+    for chunk in crate::db::chunks(tx, rows, 14) {
         let sql = format!(
             "INSERT INTO addresses ({COLS}) VALUES {}",
             crate::db::bulk_values(tx, chunk.len(), 14)
@@ -67,8 +67,8 @@ pub async fn insert_many(tx: &mut Tx, rows: &[AddressRow]) -> Result<(), sqlx::E
                 .bind(&a.unit)
                 .bind(&a.room)
                 .bind(&a.full_text)
-                .bind(a.lon)
-                .bind(a.lat)
+                .bind(crate::db::Float(a.lon))
+                .bind(crate::db::Float(a.lat))
                 .bind(&a.created_at);
         }
         q.execute(&mut **tx).await?;

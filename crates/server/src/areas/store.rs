@@ -170,7 +170,7 @@ pub struct NewArea<'a> {
 
 /// Inserts rows in multi-row statements (the bulk path of the importer).
 pub async fn insert_areas(tx: &mut Tx, rows: &[NewArea<'_>], year: i64) -> Result<(), sqlx::Error> {
-    for chunk in rows.chunks(crate::db::bulk_rows(tx, 5)) {
+    for chunk in crate::db::chunks(tx, rows, 5) {
         let mut sql = String::with_capacity(64 + chunk.len() * 40);
         sql.push_str("INSERT INTO areas (code, name, level, parent_code, valid_from) VALUES ");
         for i in 0..chunk.len() {

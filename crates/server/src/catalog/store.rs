@@ -417,10 +417,10 @@ pub async fn dict_versions(
 }
 
 pub async fn insert_dict_items(tx: &mut Tx, rows: &[DictItem]) -> Result<(), sqlx::Error> {
-    for chunk in rows.chunks(100) {
+    for chunk in crate::db::chunks(tx, rows, 7) {
         let sql = format!(
             "INSERT INTO dict_items ({DICT_COLS}) VALUES {}",
-            crate::db::values(chunk.len(), 7)
+            crate::db::bulk_values(tx, chunk.len(), 7)
         );
         let mut q = sqlx::query(&sql);
         for r in chunk {

@@ -8,7 +8,7 @@ use super::flow::Actor;
 use super::model::{EventRow, MoveRow};
 use super::store;
 use crate::audit::{self, Audit};
-use crate::db::{Db, new_id, values};
+use crate::db::{Db, new_id};
 use crate::error::{AppError, AppResult};
 use crate::files::StoredPhoto;
 use serde_json::Value;
@@ -148,10 +148,10 @@ async fn write(db: &Db, jobs: &mut [Report]) -> AppResult<()> {
                 .map(|(k, due)| (j.ev.id.as_str(), *k, due.as_str()))
         })
         .collect();
-    for chunk in timers.chunks(200) {
+    for chunk in crate::db::chunks(&tx, &timers, 3) {
         let sql = format!(
             "INSERT INTO event_timers (event_id, kind, due_at) VALUES {}",
-            values(chunk.len(), 3)
+            crate::db::bulk_values(&tx, chunk.len(), 3)
         );
         let mut q = sqlx::query(&sql);
         for (id, kind, due) in chunk {

@@ -235,6 +235,18 @@ pub struct ExtensionView {
     pub note: Option<String>,
 }
 
+/// An open event near a new report: what the duplicate check reads.
+#[derive(Debug, sqlx::FromRow)]
+pub struct NearbyRow {
+    pub id: String,
+    pub case_no: String,
+    pub state: String,
+    pub description: String,
+    pub reported_at: String,
+    pub lon: Option<f64>,
+    pub lat: Option<f64>,
+}
+
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct DuplicateCandidate {
     pub id: String,

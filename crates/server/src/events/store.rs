@@ -30,8 +30,8 @@ macro_rules! bind_event {
             .bind(&$e.priority)
             .bind(&$e.description)
             .bind(&$e.address)
-            .bind($e.lon)
-            .bind($e.lat)
+            .bind(crate::db::Float($e.lon))
+            .bind(crate::db::Float($e.lat))
             .bind(&$e.reporter_id)
             .bind(&$e.reporter_name)
             .bind(&$e.reporter_role)
@@ -92,11 +92,10 @@ pub async fn insert_event(c: &mut AnyConnection, e: &EventRow) -> Result<(), sql
 
 /// Inserts many events with multi-row statements.
 pub async fn insert_events(c: &mut AnyConnection, evs: &[&EventRow]) -> Result<(), sqlx::Error> {
-    // sqlx-sqlite finds each parameter by a linear scan: keep statements small.
-    for chunk in evs.chunks(8) {
+    for chunk in crate::db::chunks(c, evs, N_COLS) {
         let sql = format!(
             "INSERT INTO events ({EVENT_COLS}) VALUES {}",
-            crate::db::values(chunk.len(), N_COLS)
+            crate::db::bulk_values(c, chunk.len(), N_COLS)
         );
         let mut q = sqlx::query(&sql);
         for e in chunk {
@@ -112,11 +111,11 @@ pub async fn insert_events(c: &mut AnyConnection, evs: &[&EventRow]) -> Result<(
 }
 
 pub async fn insert_moves(c: &mut AnyConnection, moves: &[MoveRow]) -> Result<(), sqlx::Error> {
-    for chunk in moves.chunks(64) {
+    for chunk in crate::db::chunks(c, moves, 12) {
         let sql = format!(
             "INSERT INTO event_moves (id, event_id, seq, action, from_state, to_state, actor_id,
                                       actor_name, actor_role, at, note, detail) VALUES {}",
-            crate::db::values(chunk.len(), 12)
+            crate::db::bulk_values(c, chunk.len(), 12)
         );
         let mut q = sqlx::query(&sql);
         for m in chunk {
@@ -221,10 +220,10 @@ pub async fn insert_keys(
     c: &mut AnyConnection,
     keys: &[(&str, &str, &str, &str)],
 ) -> Result<(), sqlx::Error> {
-    for chunk in keys.chunks(100) {
+    for chunk in crate::db::chunks(c, keys, 4) {
         let sql = format!(
             "INSERT INTO idempotency_keys (reporter_id, key, event_id, created_at) VALUES {}",
-            crate::db::values(chunk.len(), 4)
+            crate::db::bulk_values(c, chunk.len(), 4)
         );
         let mut q = sqlx::query(&sql);
         for (r, k, e, t) in chunk {
@@ -256,8 +255,8 @@ pub async fn insert_photo(
     .bind(p.bytes)
     .bind(p.width)
     .bind(p.height)
-    .bind(p.lon)
-    .bind(p.lat)
+    .bind(crate::db::Float(p.lon))
+    .bind(crate::db::Float(p.lat))
     .execute(c)
     .await?;
     Ok(())
@@ -471,14 +470,14 @@ pub async fn nearby_open(
     category: &str,
     since: &str,
     bbox: [f64; 4],
-) -> Result<Vec<EventRow>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "SELECT {EVENT_COLS} FROM events
+) -> Result<Vec<NearbyRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, case_no, state, description, reported_at, lon, lat FROM events
           WHERE category_code = $1 AND reported_at >= $2
             AND lon >= $3 AND lat >= $4 AND lon <= $5 AND lat <= $6
             AND state NOT IN ('closed', 'voided', 'merged')
-          LIMIT 50"
-    ))
+          LIMIT 50",
+    )
     .bind(category)
     .bind(since)
     .bind(bbox[0])
@@ -855,11 +854,11 @@ impl FactDelta {
             .map(|f| format!("{f} = event_facts.{f} + excluded.{f}"))
             .collect::<Vec<_>>()
             .join(", ");
-        for chunk in rows.chunks(16) {
+        for chunk in crate::db::chunks(c, &rows, 21) {
             let sql = format!(
                 "INSERT INTO event_facts (day, county, category_code, dept_id, {cols}) VALUES {}
                  ON CONFLICT (day, county, category_code, dept_id) DO UPDATE SET {updates}",
-                crate::db::values(chunk.len(), 21)
+                crate::db::bulk_values(c, chunk.len(), 21)
             );
             let mut q = sqlx::query(&sql);
             for ((day, county, cat, dept), d) in chunk {

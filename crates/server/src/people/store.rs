@@ -49,7 +49,7 @@ fn cols() -> String {
 
 /// Inserts people with multi-row statements (25 rows, 900 parameters, per statement).
 pub async fn insert_people(tx: &mut Tx, rows: &[PersonRow]) -> Result<(), sqlx::Error> {
-    for chunk in rows.chunks(crate::db::bulk_rows(tx, COLS.len())) {
+    for chunk in crate::db::chunks(tx, rows, COLS.len()) {
         let sql = format!(
             "INSERT INTO people ({}) VALUES {}",
             cols(),
@@ -337,7 +337,7 @@ pub async fn insert_households(
     rows: &[HouseholdRow],
     at: &str,
 ) -> Result<(), sqlx::Error> {
-    for chunk in rows.chunks(crate::db::bulk_rows(tx, 10)) {
+    for chunk in crate::db::chunks(tx, rows, 10) {
         let sql = format!(
             "INSERT INTO households (id, household_no, address_id, house_id, area_code, head_person_id, \
              state, version, created_at, updated_at) VALUES {}",
