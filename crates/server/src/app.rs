@@ -64,8 +64,8 @@ fn api(max_upload_bytes: usize, max_import_bytes: usize) -> OpenApiRouter<AppSta
         .merge(notifications::router())
         .merge(addresses::router())
         .merge(people::router(max_import_bytes))
-        .merge(houses::router())
-        .merge(orgs::router())
+        .merge(houses::router(max_import_bytes))
+        .merge(orgs::router(max_import_bytes))
 }
 
 /// The OpenAPI 3.1 document of every route.

@@ -21,5 +21,6 @@ pub mod orgs;
 pub mod people;
 pub mod privacy;
 pub mod records;
+pub mod sheets;
 pub mod state;
 pub mod web;

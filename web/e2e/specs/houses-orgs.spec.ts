@@ -224,6 +224,37 @@ describe('houses and organisations', () => {
     expect((await centre<Found>(`/api/orgs?q=${code}`)).items).toHaveLength(1);
   });
 
+  it('imports houses from a CSV in the console: a bad row refuses the file, valid-only keeps the good rows', async () => {
+    const centre = await api('town_centre');
+    const no = 'IMP' + rand(7);
+    const header = '房屋编号,房屋地址,网格编码,房屋名称,建筑用途,房屋用途,建筑面积,隐患类型,房主姓名,房主证件类型,房主证件号码,房主联系电话,是否出租,经纬度';
+    const good = `${no},东昌府区古楼街道古城社区柳园路${Number(rand(2)) + 10}号,,,住宅,出租,72,,房东${rand(2)},居民身份证,${idNo('19690707')},139${rand(8)},是,`;
+    const bad = `${no}X,东昌府区古楼街道古城社区柳园路99号,,,住宅,,很大,,,,,,是,`;
+    const csv = '\ufeff' + [header, good, bad].join('\r\n') + '\r\n';
+
+    const page = await consoleSignIn(browser, 'town_centre');
+    await page.getByTestId('nav-houses').click();
+    await page.getByTestId('houses-import').click();
+    await expect.poll(() => page.getByTestId('import-set-houses').getAttribute('class')).toContain('is-active');
+    const send = async (mode: 'mode-strict' | 'mode-valid-only') => {
+      await page.getByTestId(mode).click();
+      await page.getByTestId('import-file').setInputFiles({ name: 'houses.csv', mimeType: 'text/csv', buffer: Buffer.from(csv, 'utf8') });
+      await expect.poll(() => page.getByTestId('import-file-name').innerText()).toBe('houses.csv');
+      await page.getByTestId('import-submit').click();
+      await page.getByTestId('import-report').waitFor();
+    };
+    await send('mode-strict');
+    await expect.poll(() => page.getByTestId('import-written').innerText()).toBe('未写入任何数据');
+    expect(await page.getByTestId('import-errors').innerText()).toContain('建筑面积');
+    expect((await centre<Found>(`/api/houses?q=${no}`)).items).toHaveLength(0);
+    await send('mode-valid-only');
+    await expect.poll(() => page.getByTestId('import-count-created').innerText()).toContain('1');
+    expect(await page.getByTestId('import-count-failed').innerText()).toContain('1');
+    await shot(page, 'houses-import-report');
+    const found = (await centre<Found>(`/api/houses?q=${no}`)).items;
+    expect(found).toHaveLength(1);
+  });
+
   it('collects an organisation offline and a let house in the field app; the queue sends them once online', async () => {
     const code = uscc();
     const orgName = `聊城采集${rand(4)}餐饮管理有限公司`;

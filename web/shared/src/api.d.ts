@@ -900,6 +900,62 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/houses/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Houses in scope as CSV (streamed) or xlsx, the owner's ID number and phone masked; audited. */
+        get: operations["export_houses"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/houses/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Imports houses from an uploaded xlsx or CSV file (`file` part), with a row-level report.
+         *     `mode=strict` (default) writes nothing if any row is wrong; `mode=valid_only` writes the
+         *     good rows. A row is matched to the house with its 房屋编号, or else to the house at its
+         *     standard address, so the same file imported twice changes nothing.
+         */
+        post: operations["import_houses"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/houses/template": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The import template of houses, xlsx (with drop-downs) or CSV (UTF-8 with BOM). */
+        get: operations["house_template"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/houses/{id}": {
         parameters: {
             query?: never;
@@ -1032,6 +1088,62 @@ export interface paths {
         put?: never;
         /** Registers an organisation. */
         post: operations["create_org"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Organisations in scope as CSV (streamed) or xlsx, phones masked; audited. */
+        get: operations["export_orgs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Imports organisations from an uploaded xlsx or CSV file (`file` part), with a row-level
+         *     report. `mode=strict` (default) writes nothing if any row is wrong; `mode=valid_only`
+         *     writes the good rows. A row is matched by its 统一社会信用代码, or else by name at the
+         *     same standard address, so the same file imported twice changes nothing.
+         */
+        post: operations["import_orgs"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/template": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The import template of organisations, xlsx (with drop-downs) or CSV (UTF-8 with BOM). */
+        get: operations["org_template"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -4626,6 +4738,103 @@ export interface operations {
             };
         };
     };
+    export_houses: {
+        parameters: {
+            query?: {
+                /** @description xlsx (default) or csv */
+                format?: string;
+                /** @description Export only: area subtree (default the caller's). */
+                area?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description 导出文件 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    import_houses: {
+        parameters: {
+            query?: {
+                /** @description strict (default: all or nothing) or valid_only */
+                mode?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description file: xlsx 或 csv 文件 */
+        requestBody?: {
+            content: {
+                "multipart/form-data": unknown;
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportReport"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    house_template: {
+        parameters: {
+            query?: {
+                /** @description xlsx (default) or csv */
+                format?: string;
+                /** @description Export only: area subtree (default the caller's). */
+                area?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description 模板文件 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     get_house: {
         parameters: {
             query?: never;
@@ -4943,6 +5152,103 @@ export interface operations {
                 };
             };
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    export_orgs: {
+        parameters: {
+            query?: {
+                /** @description xlsx (default) or csv */
+                format?: string;
+                /** @description Export only: area subtree (default the caller's). */
+                area?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description 导出文件 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    import_orgs: {
+        parameters: {
+            query?: {
+                /** @description strict (default: all or nothing) or valid_only */
+                mode?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description file: xlsx 或 csv 文件 */
+        requestBody?: {
+            content: {
+                "multipart/form-data": unknown;
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportReport"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    org_template: {
+        parameters: {
+            query?: {
+                /** @description xlsx (default) or csv */
+                format?: string;
+                /** @description Export only: area subtree (default the caller's). */
+                area?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description 模板文件 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

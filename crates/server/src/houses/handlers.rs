@@ -108,7 +108,7 @@ fn text(
 }
 
 /// The row of an input, on top of `old` when editing.
-async fn build(
+pub(super) async fn build(
     state: &AppState,
     user: &CurrentUser,
     tx: &mut crate::db::Tx,
@@ -262,7 +262,10 @@ async fn build(
     })
 }
 
-async fn address_text(c: &mut sqlx::AnyConnection, id: &str) -> AppResult<Option<String>> {
+pub(super) async fn address_text(
+    c: &mut sqlx::AnyConnection,
+    id: &str,
+) -> AppResult<Option<String>> {
     Ok(addresses::store::get(c, id).await?.map(|a| a.full_text))
 }
 
@@ -287,7 +290,20 @@ pub async fn create_house(
     user.require_perm(Perm::EditPeople)?;
     let mut tx = state.db.begin().await?;
     let h = build(&state, &user, &mut tx, &b, None).await?;
-    store::insert_houses(&mut tx, std::slice::from_ref(&h))
+    insert(&mut tx, &user, &h).await?;
+    tx.commit().await?;
+    let mut c = state.db.read.acquire().await?;
+    let address = address_text(&mut c, &h.address_id).await?;
+    Ok((StatusCode::CREATED, Json(view(&state.vault, &h, address))))
+}
+
+/// Stores a new house with its search grams, first history line and audit row.
+pub(super) async fn insert(
+    tx: &mut crate::db::Tx,
+    user: &CurrentUser,
+    h: &HouseRow,
+) -> AppResult<()> {
+    store::insert_houses(tx, std::slice::from_ref(h))
         .await
         .map_err(|e| {
             if is_unique_violation(&e) {
@@ -297,13 +313,13 @@ pub async fn create_house(
             }
         })?;
     if let Some(n) = &h.name {
-        records::insert_grams(&mut tx, &records::gram_rows("h", &h.id, &h.area_code, &[n])).await?;
+        records::insert_grams(tx, &records::gram_rows("h", &h.id, &h.area_code, &[n])).await?;
     }
     records::write_changes(
-        &mut tx,
+        tx,
         "house",
         &h.id,
-        &user,
+        user,
         &h.created_at,
         &[Change {
             field: "record".into(),
@@ -313,14 +329,58 @@ pub async fn create_house(
     )
     .await?;
     audit::write(
-        &mut tx,
-        Audit::by(&user, "house.create", "house", &h.id).area(&h.area_code),
+        tx,
+        Audit::by(user, "house.create", "house", &h.id).area(&h.area_code),
     )
     .await?;
-    tx.commit().await?;
-    let mut c = state.db.read.acquire().await?;
-    let address = address_text(&mut c, &h.address_id).await?;
-    Ok((StatusCode::CREATED, Json(view(&state.vault, &h, address))))
+    Ok(())
+}
+
+/// Stores `h` over `old` when anything differs, with history and audit; false when nothing
+/// changed (nothing is written then).
+pub(super) async fn apply(
+    vault: &Vault,
+    tx: &mut crate::db::Tx,
+    user: &CurrentUser,
+    old: &HouseRow,
+    h: &HouseRow,
+) -> AppResult<bool> {
+    let changes = records::diff(&history_form(vault, old), &history_form(vault, h));
+    if changes.is_empty() {
+        return Ok(false);
+    }
+    if !store::update_house(tx, h, old.version).await? {
+        return Err(AppError::Conflict);
+    }
+    if h.name != old.name || h.area_code != old.area_code {
+        let (was, now) = (
+            old.name.clone().unwrap_or_default(),
+            h.name.clone().unwrap_or_default(),
+        );
+        records::reindex(
+            tx,
+            "h",
+            &h.id,
+            (&old.area_code, &[&was]),
+            (&h.area_code, &[&now]),
+        )
+        .await?;
+    }
+    records::write_changes(tx, "house", &h.id, user, &h.updated_at, &changes).await?;
+    audit::write(
+        tx,
+        Audit::by(user, "house.update", "house", &h.id)
+            .area(&h.area_code)
+            .detail(
+                changes
+                    .iter()
+                    .map(|c| c.field.as_str())
+                    .collect::<Vec<_>>()
+                    .join(","),
+            ),
+    )
+    .await?;
+    Ok(true)
 }
 
 async fn load(c: &mut sqlx::AnyConnection, user: &CurrentUser, id: &str) -> AppResult<HouseRow> {
@@ -353,51 +413,16 @@ pub async fn update_house(
         return Err(AppError::Conflict);
     }
     let h = build(&state, &user, &mut tx, &b, Some(&old)).await?;
-    let changes = records::diff(
-        &history_form(&state.vault, &old),
-        &history_form(&state.vault, &h),
-    );
-    if changes.is_empty() {
+    let shown = if apply(&state.vault, &mut tx, &user, &old, &h).await? {
+        tx.commit().await?;
+        &h
+    } else {
         tx.rollback().await?;
-        let mut c = state.db.read.acquire().await?;
-        let address = address_text(&mut c, &old.address_id).await?;
-        return Ok(Json(view(&state.vault, &old, address)));
-    }
-    if !store::update_house(&mut tx, &h, version).await? {
-        return Err(AppError::Conflict);
-    }
-    if h.name != old.name || h.area_code != old.area_code {
-        let (was, now) = (
-            old.name.clone().unwrap_or_default(),
-            h.name.clone().unwrap_or_default(),
-        );
-        records::reindex(
-            &mut tx,
-            "h",
-            &h.id,
-            (&old.area_code, &[&was]),
-            (&h.area_code, &[&now]),
-        )
-        .await?;
-    }
-    records::write_changes(&mut tx, "house", &h.id, &user, &h.updated_at, &changes).await?;
-    audit::write(
-        &mut tx,
-        Audit::by(&user, "house.update", "house", &h.id)
-            .area(&h.area_code)
-            .detail(
-                changes
-                    .iter()
-                    .map(|c| c.field.as_str())
-                    .collect::<Vec<_>>()
-                    .join(","),
-            ),
-    )
-    .await?;
-    tx.commit().await?;
+        &old
+    };
     let mut c = state.db.read.acquire().await?;
-    let address = address_text(&mut c, &h.address_id).await?;
-    Ok(Json(view(&state.vault, &h, address)))
+    let address = address_text(&mut c, &shown.address_id).await?;
+    Ok(Json(view(&state.vault, shown, address)))
 }
 
 /// Houses in the caller's area by 房屋编号, name or address fragment.

@@ -39,7 +39,7 @@ fn bind_row<'q>(
         .bind(&h.name)
         .bind(&h.purpose)
         .bind(&h.use_type)
-        .bind(h.floor_area)
+        .bind(crate::db::Float(h.floor_area))
         .bind(&h.hazard)
         .bind(&h.owner_name)
         .bind(&h.owner_id_type)
@@ -47,8 +47,8 @@ fn bind_row<'q>(
         .bind(&h.owner_id_blind)
         .bind(&h.owner_phone_enc)
         .bind(h.is_rental)
-        .bind(h.lon)
-        .bind(h.lat)
+        .bind(crate::db::Float(h.lon))
+        .bind(crate::db::Float(h.lat))
         .bind(&h.state)
         .bind(h.version)
         .bind(&h.created_at)
@@ -56,7 +56,7 @@ fn bind_row<'q>(
 }
 
 pub async fn insert_houses(tx: &mut Tx, rows: &[HouseRow]) -> Result<(), sqlx::Error> {
-    for chunk in rows.chunks(crate::db::bulk_rows(tx, COLS.len())) {
+    for chunk in crate::db::chunks(tx, rows, COLS.len()) {
         let sql = format!(
             "INSERT INTO houses ({}) VALUES {}",
             COLS.join(", "),
@@ -172,4 +172,46 @@ pub async fn next_house_no(c: &mut AnyConnection, village: &str) -> Result<Strin
             .fetch_one(c)
             .await?;
     Ok(format!("{village}{:04}", n + 1))
+}
+
+/// The house an import row stands for: by 房屋编号, or else the one at its standard address.
+pub async fn matching(
+    c: &mut AnyConnection,
+    house_no: Option<&str>,
+    address_id: &str,
+) -> Result<Option<HouseRow>, sqlx::Error> {
+    let (col, value) = match house_no {
+        Some(n) => ("house_no", n),
+        None => ("address_id", address_id),
+    };
+    sqlx::query_as(&format!(
+        "SELECT {} FROM houses WHERE {col} = $1 ORDER BY created_at, id LIMIT 1",
+        COLS.join(", ")
+    ))
+    .bind(value)
+    .fetch_optional(c)
+    .await
+}
+
+/// Houses in use within `scope`, with their address text (for the export).
+pub async fn in_scope(
+    c: &mut AnyConnection,
+    scope: &str,
+) -> Result<Vec<(HouseRow, Option<String>)>, sqlx::Error> {
+    use sqlx::{FromRow, Row};
+    let (lo, hi) = prefix_range(scope);
+    let cols = COLS.map(|c| format!("h.{c}")).join(", ");
+    let rows = sqlx::query(&format!(
+        "SELECT {cols}, a.full_text AS address_text FROM houses h
+           LEFT JOIN addresses a ON a.id = h.address_id
+          WHERE h.area_code >= $1 AND h.area_code < $2 AND h.state = 'active'
+          ORDER BY h.house_no LIMIT 1000000"
+    ))
+    .bind(&lo)
+    .bind(&hi)
+    .fetch_all(c)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((HouseRow::from_row(r)?, r.try_get("address_text")?)))
+        .collect()
 }

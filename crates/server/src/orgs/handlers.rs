@@ -45,7 +45,7 @@ pub fn view(vault: &Vault, o: &OrgRow, address: Option<String>) -> OrgView {
     }
 }
 
-async fn build(
+pub(super) async fn build(
     state: &AppState,
     user: &CurrentUser,
     tx: &mut crate::db::Tx,
@@ -213,7 +213,7 @@ fn duplicate_uscc(e: sqlx::Error) -> AppError {
     }
 }
 
-async fn address_text(
+pub(super) async fn address_text(
     c: &mut sqlx::AnyConnection,
     id: &Option<String>,
 ) -> AppResult<Option<String>> {
@@ -244,19 +244,32 @@ pub async fn create_org(
     user.require_perm(Perm::EditPeople)?;
     let mut tx = state.db.begin().await?;
     let o = build(&state, &user, &mut tx, &b, None).await?;
-    store::insert_orgs(&mut tx, std::slice::from_ref(&o))
+    insert(&mut tx, &user, &o).await?;
+    tx.commit().await?;
+    let mut c = state.db.read.acquire().await?;
+    let address = address_text(&mut c, &o.address_id).await?;
+    Ok((StatusCode::CREATED, Json(view(&state.vault, &o, address))))
+}
+
+/// Stores a new organisation with its search grams, first history line and audit row.
+pub(super) async fn insert(
+    tx: &mut crate::db::Tx,
+    user: &CurrentUser,
+    o: &OrgRow,
+) -> AppResult<()> {
+    store::insert_orgs(tx, std::slice::from_ref(o))
         .await
         .map_err(duplicate_uscc)?;
     records::insert_grams(
-        &mut tx,
+        tx,
         &records::gram_rows("o", &o.id, &o.area_code, &[&o.name]),
     )
     .await?;
     records::write_changes(
-        &mut tx,
+        tx,
         "org",
         &o.id,
-        &user,
+        user,
         &o.created_at,
         &[Change {
             field: "record".into(),
@@ -266,14 +279,57 @@ pub async fn create_org(
     )
     .await?;
     audit::write(
-        &mut tx,
-        Audit::by(&user, "org.create", "org", &o.id).area(&o.area_code),
+        tx,
+        Audit::by(user, "org.create", "org", &o.id).area(&o.area_code),
     )
     .await?;
-    tx.commit().await?;
-    let mut c = state.db.read.acquire().await?;
-    let address = address_text(&mut c, &o.address_id).await?;
-    Ok((StatusCode::CREATED, Json(view(&state.vault, &o, address))))
+    Ok(())
+}
+
+/// Stores `o` over `old` when anything differs, with history and audit; false when nothing
+/// changed (nothing is written then).
+pub(super) async fn apply(
+    vault: &Vault,
+    tx: &mut crate::db::Tx,
+    user: &CurrentUser,
+    old: &OrgRow,
+    o: &OrgRow,
+) -> AppResult<bool> {
+    let changes = records::diff(&history_form(vault, old), &history_form(vault, o));
+    if changes.is_empty() {
+        return Ok(false);
+    }
+    if !store::update_org(tx, o, old.version)
+        .await
+        .map_err(duplicate_uscc)?
+    {
+        return Err(AppError::Conflict);
+    }
+    if o.name != old.name || o.area_code != old.area_code {
+        records::reindex(
+            tx,
+            "o",
+            &o.id,
+            (&old.area_code, &[&old.name]),
+            (&o.area_code, &[&o.name]),
+        )
+        .await?;
+    }
+    records::write_changes(tx, "org", &o.id, user, &o.updated_at, &changes).await?;
+    audit::write(
+        tx,
+        Audit::by(user, "org.update", "org", &o.id)
+            .area(&o.area_code)
+            .detail(
+                changes
+                    .iter()
+                    .map(|c| c.field.as_str())
+                    .collect::<Vec<_>>()
+                    .join(","),
+            ),
+    )
+    .await?;
+    Ok(true)
 }
 
 async fn load(c: &mut sqlx::AnyConnection, user: &CurrentUser, id: &str) -> AppResult<OrgRow> {
@@ -306,44 +362,13 @@ pub async fn update_org(
         return Err(AppError::Conflict);
     }
     let o = build(&state, &user, &mut tx, &b, Some(&old)).await?;
-    let changes = records::diff(
-        &history_form(&state.vault, &old),
-        &history_form(&state.vault, &o),
-    );
-    if !changes.is_empty() {
-        if !store::update_org(&mut tx, &o, version)
-            .await
-            .map_err(duplicate_uscc)?
-        {
-            return Err(AppError::Conflict);
-        }
-        if o.name != old.name || o.area_code != old.area_code {
-            records::reindex(
-                &mut tx,
-                "o",
-                &o.id,
-                (&old.area_code, &[&old.name]),
-                (&o.area_code, &[&o.name]),
-            )
-            .await?;
-        }
-        records::write_changes(&mut tx, "org", &o.id, &user, &o.updated_at, &changes).await?;
-        audit::write(
-            &mut tx,
-            Audit::by(&user, "org.update", "org", &o.id)
-                .area(&o.area_code)
-                .detail(
-                    changes
-                        .iter()
-                        .map(|c| c.field.as_str())
-                        .collect::<Vec<_>>()
-                        .join(","),
-                ),
-        )
-        .await?;
-    }
-    tx.commit().await?;
-    let shown = if changes.is_empty() { &old } else { &o };
+    let shown = if apply(&state.vault, &mut tx, &user, &old, &o).await? {
+        tx.commit().await?;
+        &o
+    } else {
+        tx.rollback().await?;
+        &old
+    };
     let mut c = state.db.read.acquire().await?;
     let address = address_text(&mut c, &shown.address_id).await?;
     Ok(Json(view(&state.vault, shown, address)))

@@ -3,17 +3,23 @@
 
 pub mod handlers;
 pub mod model;
+pub mod sheet;
 pub mod store;
 
 use crate::state::AppState;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub fn router() -> OpenApiRouter<AppState> {
+/// `max_import_bytes`: imports upload whole spreadsheets.
+pub fn router(max_import_bytes: usize) -> OpenApiRouter<AppState> {
     use handlers::*;
     OpenApiRouter::new()
+        .routes(routes!(sheet::import_orgs))
+        .layer(axum::extract::DefaultBodyLimit::max(max_import_bytes))
         .routes(routes!(list_orgs, create_org))
         .routes(routes!(get_org, update_org))
         .routes(routes!(org_history))
         .routes(routes!(unmask_org))
+        .routes(routes!(sheet::org_template))
+        .routes(routes!(sheet::export_orgs))
 }

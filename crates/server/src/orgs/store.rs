@@ -47,8 +47,8 @@ fn bind_row<'q>(
         .bind(&o.legal_rep_phone_enc)
         .bind(o.employees)
         .bind(&o.extra)
-        .bind(o.lon)
-        .bind(o.lat)
+        .bind(crate::db::Float(o.lon))
+        .bind(crate::db::Float(o.lat))
         .bind(&o.state)
         .bind(o.version)
         .bind(&o.created_at)
@@ -56,7 +56,7 @@ fn bind_row<'q>(
 }
 
 pub async fn insert_orgs(tx: &mut Tx, rows: &[OrgRow]) -> Result<(), sqlx::Error> {
-    for chunk in rows.chunks(crate::db::bulk_rows(tx, COLS.len())) {
+    for chunk in crate::db::chunks(tx, rows, COLS.len()) {
         let sql = format!(
             "INSERT INTO orgs ({}) VALUES {}",
             COLS.join(", "),
@@ -158,6 +158,58 @@ pub async fn list(
     }
     use sqlx::{FromRow, Row};
     let rows = query.fetch_all(c).await?;
+    rows.iter()
+        .map(|r| Ok((OrgRow::from_row(r)?, r.try_get("address_text")?)))
+        .collect()
+}
+
+/// The organisation an import row stands for: by 统一社会信用代码, or else by name at the
+/// same standard address.
+pub async fn matching(
+    c: &mut AnyConnection,
+    uscc: Option<&str>,
+    name: &str,
+    address_id: Option<&str>,
+) -> Result<Option<OrgRow>, sqlx::Error> {
+    let cols = COLS.join(", ");
+    match uscc {
+        Some(u) => {
+            sqlx::query_as(&format!("SELECT {cols} FROM orgs WHERE uscc = $1"))
+                .bind(u)
+                .fetch_optional(c)
+                .await
+        }
+        None => {
+            sqlx::query_as(&format!(
+                "SELECT {cols} FROM orgs WHERE name = $1 AND address_id = $2
+                  ORDER BY created_at, id LIMIT 1"
+            ))
+            .bind(name)
+            .bind(address_id.unwrap_or_default())
+            .fetch_optional(c)
+            .await
+        }
+    }
+}
+
+/// Organisations in use within `scope`, with their address text (for the export).
+pub async fn in_scope(
+    c: &mut AnyConnection,
+    scope: &str,
+) -> Result<Vec<(OrgRow, Option<String>)>, sqlx::Error> {
+    use sqlx::{FromRow, Row};
+    let (lo, hi) = prefix_range(scope);
+    let cols = COLS.map(|c| format!("o.{c}")).join(", ");
+    let rows = sqlx::query(&format!(
+        "SELECT {cols}, a.full_text AS address_text FROM orgs o
+           LEFT JOIN addresses a ON a.id = o.address_id
+          WHERE o.area_code >= $1 AND o.area_code < $2 AND o.state = 'active'
+          ORDER BY o.name, o.id LIMIT 1000000"
+    ))
+    .bind(&lo)
+    .bind(&hi)
+    .fetch_all(c)
+    .await?;
     rows.iter()
         .map(|r| Ok((OrgRow::from_row(r)?, r.try_get("address_text")?)))
         .collect()

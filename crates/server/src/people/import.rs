@@ -18,39 +18,43 @@ use crate::db::{new_id, now, prefix_range};
 use crate::error::{AppError, AppResult, ErrorBody, Query};
 use crate::privacy::Kind;
 use crate::records::{self, GramRow};
+pub use crate::sheets::{Col, FormatQuery, ImportQuery, ImportReport, RowIssue};
+use crate::sheets::{Sheet, col, receive_upload};
 use crate::state::AppState;
-use axum::body::Body;
 use axum::extract::{Multipart, State};
-use axum::http::header;
 use axum::response::Response;
 use civgrid_core::address::Gazetteer;
-use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
-use utoipa::{IntoParams, ToSchema};
 
-/// One column of the people template.
-pub struct Col {
-    pub header: &'static str,
-    pub field: &'static str,
-    pub dict: Option<&'static str>,
-    pub required: bool,
-}
-
-const fn col(
-    header: &'static str,
-    field: &'static str,
-    dict: Option<&'static str>,
-    required: bool,
-) -> Col {
-    Col {
-        header,
-        field,
-        dict,
-        required,
-    }
-}
+/// The people data set as a spreadsheet.
+pub static PEOPLE: Sheet = Sheet {
+    name: "实有人口",
+    columns: &COLUMNS,
+    example: &[
+        "户籍人口",
+        "张伟",
+        "居民身份证",
+        "",
+        "男性",
+        "",
+        "汉族",
+        "371502",
+        "已婚",
+        "群众",
+        "大学本科教育",
+        "无宗教信仰",
+        "教师",
+        "聊城市实验小学",
+        "13806351234",
+        "东昌府区古楼街道古城社区光明路12号3号楼2单元301室",
+        "",
+        "",
+        "户主",
+        "房主自住",
+    ],
+};
 
 pub const COLUMNS: [Col; 20] = [
     col("人员类别", "kind", Some("person_kind"), true),
@@ -75,157 +79,6 @@ pub const COLUMNS: [Col; 20] = [
     col("居住方式", "residence", Some("residence"), false),
 ];
 
-#[derive(Debug, Clone, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct FormatQuery {
-    /// xlsx (default) or csv
-    pub format: Option<String>,
-    /// Export only: area subtree (default the caller's).
-    pub area: Option<String>,
-}
-
-#[derive(Debug, Clone, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ImportQuery {
-    /// strict (default: all or nothing) or valid_only
-    pub mode: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct RowIssue {
-    /// Spreadsheet row number (the header is row 1).
-    pub row: usize,
-    /// Column header.
-    pub column: String,
-    pub code: String,
-    pub message: String,
-}
-
-#[derive(Debug, Clone, Default, Serialize, ToSchema)]
-pub struct ImportReport {
-    pub mode: String,
-    /// Data rows read.
-    pub rows: usize,
-    pub created: usize,
-    pub updated: usize,
-    pub unchanged: usize,
-    pub failed: usize,
-    /// Whether anything was written.
-    pub written: bool,
-    /// Errors (the first 1,000), row by row.
-    pub errors: Vec<RowIssue>,
-    /// Warnings that did not stop a row (the first 1,000).
-    pub warnings: Vec<RowIssue>,
-    pub errors_total: usize,
-}
-
-fn csv_escape(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
-}
-
-fn attachment(name: &str, mime: &str, body: Body) -> Response {
-    Response::builder()
-        .header(header::CONTENT_TYPE, mime)
-        .header(
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename*=UTF-8''{}", urlencode(name)),
-        )
-        .body(body)
-        .expect("static headers")
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
-const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-
-fn is_csv(format: Option<&str>) -> AppResult<bool> {
-    match format.unwrap_or("xlsx") {
-        "xlsx" => Ok(false),
-        "csv" => Ok(true),
-        _ => Err(AppError::validation("format", "格式只能是 xlsx 或 csv")),
-    }
-}
-
-/// The xlsx template: Chinese headers, a drop-down on each coded column (its labels on a
-/// hidden 代码表 sheet), and one example row.
-pub fn template_xlsx(dicts: &Dicts) -> anyhow::Result<Vec<u8>> {
-    use rust_xlsxwriter::{DataValidation, Format, Formula, Workbook};
-    let mut wb = Workbook::new();
-    let bold = Format::new().set_bold();
-    let mut lists: Vec<(usize, Vec<String>)> = Vec::new();
-    {
-        let ws = wb.add_worksheet();
-        ws.set_name("实有人口")?;
-        for (i, c) in COLUMNS.iter().enumerate() {
-            let h = if c.required {
-                format!("{}*", c.header)
-            } else {
-                c.header.to_owned()
-            };
-            ws.write_string_with_format(0, i as u16, &h, &bold)?;
-            ws.set_column_width(i as u16, if c.field == "address" { 40 } else { 14 })?;
-            if let Some(d) = c.dict {
-                lists.push((i, dicts.labels(d)));
-            }
-        }
-        let example = [
-            "户籍人口",
-            "张伟",
-            "居民身份证",
-            "",
-            "男性",
-            "",
-            "汉族",
-            "371502",
-            "已婚",
-            "群众",
-            "大学本科教育",
-            "无宗教信仰",
-            "教师",
-            "聊城市实验小学",
-            "13806351234",
-            "东昌府区古楼街道古城社区光明路12号3号楼2单元301室",
-            "",
-            "",
-            "户主",
-            "房主自住",
-        ];
-        for (i, v) in example.iter().enumerate() {
-            ws.write_string(1, i as u16, *v)?;
-        }
-        for (k, (i, _)) in lists.iter().enumerate() {
-            let n = lists[k].1.len().max(1);
-            let letter = (b'A' + k as u8) as char;
-            let dv = DataValidation::new()
-                .allow_list_formula(Formula::new(format!("=代码表!${letter}$1:${letter}${n}")));
-            ws.add_data_validation(1, *i as u16, 100_000, *i as u16, &dv)?;
-        }
-    }
-    let codes = wb.add_worksheet();
-    codes.set_name("代码表")?;
-    for (k, (_, labels)) in lists.iter().enumerate() {
-        for (r, l) in labels.iter().enumerate() {
-            codes.write_string(r as u32, k as u16, l)?;
-        }
-    }
-    codes.set_hidden(true);
-    Ok(wb.save_to_buffer()?)
-}
-
 /// The import template of people, xlsx (with drop-downs) or CSV (UTF-8 with BOM).
 #[utoipa::path(get, path = "/api/people/template", tag = "people", params(FormatQuery),
     responses((status = 200, description = "模板文件"), (status = 403, body = ErrorBody)))]
@@ -235,125 +88,7 @@ pub async fn template(
     Query(q): Query<FormatQuery>,
 ) -> AppResult<Response> {
     user.require_perm(Perm::ImportPeople)?;
-    let dicts = state.dicts().await?;
-    if is_csv(q.format.as_deref())? {
-        let mut s = String::from("\u{feff}");
-        s.push_str(
-            &COLUMNS
-                .iter()
-                .map(|c| c.header)
-                .collect::<Vec<_>>()
-                .join(","),
-        );
-        s.push_str("\r\n");
-        return Ok(attachment(
-            "实有人口导入模板.csv",
-            "text/csv; charset=utf-8",
-            Body::from(s),
-        ));
-    }
-    let bytes = template_xlsx(&dicts)?;
-    Ok(attachment("实有人口导入模板.xlsx", XLSX, Body::from(bytes)))
-}
-
-/// Rows of an uploaded file: the header first. xlsx cells come as text.
-fn open_rows(
-    path: &std::path::Path,
-    csv: bool,
-) -> AppResult<Box<dyn Iterator<Item = Result<Vec<String>, String>> + Send>> {
-    if csv {
-        let f = std::fs::File::open(path).map_err(|e| AppError::Internal(e.into()))?;
-        let r = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .from_reader(std::io::BufReader::with_capacity(1 << 20, f));
-        return Ok(Box::new(r.into_records().map(|r| {
-            r.map(|rec| {
-                rec.iter()
-                    .map(|s| s.trim_start_matches('\u{feff}').to_owned())
-                    .collect()
-            })
-            .map_err(|e| format!("CSV 格式错误：{e}"))
-        })));
-    }
-    use calamine::{Reader, Xlsx, open_workbook};
-    let mut wb: Xlsx<_> = open_workbook(path).map_err(|_| {
-        AppError::InvalidImportFile("不是有效的 xlsx 文件（应为 Excel 2007 及以上格式）".into())
-    })?;
-    let sheet = wb
-        .sheet_names()
-        .into_iter()
-        .find(|n| n == "实有人口")
-        .or_else(|| wb.sheet_names().into_iter().next())
-        .ok_or_else(|| AppError::InvalidImportFile("文件中没有工作表".into()))?;
-    if sheet != "实有人口" {
-        return Err(AppError::InvalidImportFile(
-            "缺少名为“实有人口”的工作表，请使用下载的模板".into(),
-        ));
-    }
-    let range = wb
-        .worksheet_range(&sheet)
-        .map_err(|e| AppError::InvalidImportFile(format!("工作表无法读取：{e}")))?;
-    let rows: Vec<Vec<String>> = range
-        .rows()
-        .map(|r| {
-            r.iter()
-                .map(|c| match c {
-                    calamine::Data::Float(f) if f.fract() == 0.0 => format!("{}", *f as i64),
-                    // Excel serial days from 1899-12-30.
-                    calamine::Data::DateTime(d) => chrono::NaiveDate::from_ymd_opt(1899, 12, 30)
-                        .and_then(|e| {
-                            e.checked_add_days(chrono::Days::new(d.as_f64().max(0.0) as u64))
-                        })
-                        .map(|t| t.format("%Y-%m-%d").to_string())
-                        .unwrap_or_default(),
-                    other => other.to_string(),
-                })
-                .collect()
-        })
-        .collect();
-    Ok(Box::new(rows.into_iter().map(Ok)))
-}
-
-/// Where each template column sits in the file; wrong headers are an error of the file.
-fn header_map(header: &[String]) -> AppResult<Vec<Option<usize>>> {
-    let clean: Vec<String> = header
-        .iter()
-        .map(|h| h.trim().trim_end_matches('*').trim().to_owned())
-        .collect();
-    if let Some(unknown) = clean
-        .iter()
-        .find(|h| !h.is_empty() && !COLUMNS.iter().any(|c| c.header == h.as_str()))
-    {
-        return Err(AppError::InvalidImportFile(format!(
-            "表头“{unknown}”不是模板中的列，请使用下载的模板"
-        )));
-    }
-    let map: Vec<Option<usize>> = COLUMNS
-        .iter()
-        .map(|c| clean.iter().position(|h| h == c.header))
-        .collect();
-    let missing: Vec<&str> = COLUMNS
-        .iter()
-        .zip(&map)
-        .filter(|(c, m)| c.required && m.is_none())
-        .map(|(c, _)| c.header)
-        .collect();
-    if !missing.is_empty() {
-        return Err(AppError::InvalidImportFile(format!(
-            "缺少必填列：{}",
-            missing.join("、")
-        )));
-    }
-    Ok(map)
-}
-
-fn header_of(field: &str) -> String {
-    COLUMNS
-        .iter()
-        .find(|c| c.field == field)
-        .map(|c| c.header.to_owned())
-        .unwrap_or_else(|| field.to_owned())
+    PEOPLE.template(&*state.dicts().await?, q.is_csv()?)
 }
 
 /// What the reading thread needs, loaded before it starts.
@@ -403,7 +138,7 @@ fn produce(
         }
         Some(Ok(h)) => h,
     };
-    let map = match header_map(&header) {
+    let map = match PEOPLE.header_map(&header) {
         Ok(m) => m,
         Err(e) => {
             let _ = tx.blocking_send(Err(e));
@@ -463,7 +198,7 @@ fn produce(
         let mut issues: Vec<RowIssue> = Vec::new();
         let issue = |f: &str, code: &str, m: String| RowIssue {
             row: rownum,
-            column: header_of(f),
+            column: PEOPLE.header_of(f),
             code: code.into(),
             message: m,
         };
@@ -669,7 +404,7 @@ pub async fn import_file(
             .with_timezone(&civgrid_core::calendar::cst())
             .date_naive(),
     };
-    let rows = open_rows(&path, csv)?;
+    let rows = PEOPLE.open_rows(&path, csv)?;
     let (btx, mut brx) = tokio::sync::mpsc::channel::<AppResult<Batch>>(4);
     let reader = tokio::task::spawn_blocking(move || produce(ctx, rows, btx));
     let mut report = ImportReport {
@@ -896,66 +631,8 @@ pub async fn import_people(
     mut mp: Multipart,
 ) -> AppResult<axum::Json<ImportReport>> {
     user.require_perm(Perm::ImportPeople)?;
-    let strict = match q.mode.as_deref().unwrap_or("strict") {
-        "strict" => true,
-        "valid_only" => false,
-        _ => {
-            return Err(AppError::validation(
-                "mode",
-                "导入方式只能是 strict（全部或全不）或 valid_only（只导入正确的行）",
-            ));
-        }
-    };
-    let tmp = tempfile::NamedTempFile::new().map_err(|e| AppError::Internal(e.into()))?;
-    let mut name = String::new();
-    let mut got = false;
-    while let Some(mut field) = mp
-        .next_field()
-        .await
-        .map_err(|e| AppError::InvalidBody(e.body_text()))?
-    {
-        if field.name() != Some("file") {
-            continue;
-        }
-        name = field.file_name().unwrap_or_default().to_lowercase();
-        let mut f = tokio::fs::File::create(tmp.path())
-            .await
-            .map_err(|e| AppError::Internal(e.into()))?;
-        use tokio::io::AsyncWriteExt;
-        while let Some(chunk) = field
-            .chunk()
-            .await
-            .map_err(|e| AppError::InvalidBody(e.body_text()))?
-        {
-            f.write_all(&chunk)
-                .await
-                .map_err(|e| AppError::Internal(e.into()))?;
-        }
-        f.flush().await.map_err(|e| AppError::Internal(e.into()))?;
-        got = true;
-    }
-    if !got {
-        return Err(AppError::validation("file", "请选择要导入的文件"));
-    }
-    let head = std::fs::read(tmp.path())
-        .map(|b| b.get(..4).map(<[u8]>::to_vec))
-        .ok()
-        .flatten()
-        .unwrap_or_default();
-    let csv = match (name.rsplit('.').next(), head.starts_with(b"PK\x03\x04")) {
-        (Some("csv"), _) => true,
-        (Some("xlsx"), true) => false,
-        (Some("xlsx"), false) => {
-            return Err(AppError::InvalidImportFile(
-                "不是有效的 xlsx 文件（文件内容不是 zip）".into(),
-            ));
-        }
-        _ => {
-            return Err(AppError::InvalidImportFile(
-                "只支持 .xlsx 和 .csv 文件".into(),
-            ));
-        }
-    };
+    let strict = q.is_strict()?;
+    let (tmp, csv) = receive_upload(&mut mp).await?;
     let report = import_file(&state, &user, tmp.path().to_owned(), csv, strict).await?;
     Ok(axum::Json(report))
 }
@@ -970,7 +647,7 @@ pub async fn export_people(
 ) -> AppResult<Response> {
     user.require_perm(Perm::ImportPeople)?;
     let scope = scope_of(&user, q.area.as_deref())?;
-    let csv = is_csv(q.format.as_deref())?;
+    let csv = q.is_csv()?;
     let dicts = state.dicts().await?;
     let (lo, hi) = prefix_range(&scope);
     let cols = store::COLS
@@ -1009,13 +686,10 @@ pub async fn export_people(
     .await?;
     tx.commit().await?;
     let vault = state.vault.clone();
-    let cell = move |p: &PersonRow,
-                     addr: &Option<String>,
-                     hh: &Option<String>,
-                     field: &str,
-                     dict: Option<&str>|
-          -> String {
-        let v: Option<String> = match field {
+    let cell = move |(p, addr, hh): &(PersonRow, Option<String>, Option<String>),
+                     c: &Col|
+          -> Option<String> {
+        match c.field {
             "kind" => Some(p.kind.clone()),
             "name" => Some(p.name.clone()),
             "id_type" => Some(p.id_type.clone()),
@@ -1037,68 +711,7 @@ pub async fn export_people(
             "relation" => p.relation.clone(),
             "residence" => p.residence.clone(),
             _ => None,
-        };
-        let v = v.unwrap_or_default();
-        match dict {
-            Some(d) => dicts.label(d, &v).map(str::to_owned).unwrap_or(v),
-            None => v,
         }
     };
-    if csv {
-        let (txc, rxc) = tokio::sync::mpsc::channel::<Result<String, std::io::Error>>(8);
-        tokio::task::spawn_blocking(move || {
-            let mut buf = String::from("\u{feff}");
-            buf.push_str(
-                &COLUMNS
-                    .iter()
-                    .map(|c| c.header)
-                    .collect::<Vec<_>>()
-                    .join(","),
-            );
-            buf.push_str("\r\n");
-            for (p, a, h) in &rows {
-                let line: Vec<String> = COLUMNS
-                    .iter()
-                    .map(|c| csv_escape(&cell(p, a, h, c.field, c.dict)))
-                    .collect();
-                buf.push_str(&line.join(","));
-                buf.push_str("\r\n");
-                if buf.len() > 256 * 1024
-                    && txc.blocking_send(Ok(std::mem::take(&mut buf))).is_err()
-                {
-                    return;
-                }
-            }
-            let _ = txc.blocking_send(Ok(buf));
-        });
-        let stream = tokio_stream_from(rxc);
-        return Ok(attachment(
-            "实有人口.csv",
-            "text/csv; charset=utf-8",
-            Body::from_stream(stream),
-        ));
-    }
-    let bytes = tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<u8>> {
-        let mut wb = rust_xlsxwriter::Workbook::new();
-        let ws = wb.add_worksheet();
-        ws.set_name("实有人口")?;
-        for (i, c) in COLUMNS.iter().enumerate() {
-            ws.write_string(0, i as u16, c.header)?;
-        }
-        for (r, (p, a, h)) in rows.iter().enumerate() {
-            for (i, c) in COLUMNS.iter().enumerate() {
-                ws.write_string(r as u32 + 1, i as u16, cell(p, a, h, c.field, c.dict))?;
-            }
-        }
-        Ok(wb.save_to_buffer()?)
-    })
-    .await
-    .map_err(|e| AppError::Internal(e.into()))??;
-    Ok(attachment("实有人口.xlsx", XLSX, Body::from(bytes)))
-}
-
-fn tokio_stream_from(
-    mut rx: tokio::sync::mpsc::Receiver<Result<String, std::io::Error>>,
-) -> impl futures_util::Stream<Item = Result<String, std::io::Error>> {
-    futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))
+    PEOPLE.export(dicts, rows, cell, csv).await
 }

@@ -651,3 +651,155 @@ async fn special_data_and_key_rotation(b: Backend) {
     assert_eq!(vault.open(&enc).unwrap(), id("371502", "19820202", 401));
 }
 both!(special_data_and_key_rotation);
+
+fn sheet(header: &str, rows: &[&str]) -> Vec<u8> {
+    let mut s = format!("\u{feff}{header}\r\n");
+    for r in rows {
+        s.push_str(r);
+        s.push_str("\r\n");
+    }
+    s.into_bytes()
+}
+
+async fn houses_and_orgs_import_and_export(b: Backend) {
+    let app = TestApp::demo(b).await;
+    let town = app.login("town_centre").await;
+    let owner = id("371502", "19650505", 201);
+    let hh = "房屋编号,房屋地址,网格编码,房屋名称,建筑用途,房屋用途,建筑面积,隐患类型,房主姓名,房主证件类型,房主证件号码,房主联系电话,是否出租,经纬度";
+    let good = [
+        format!(
+            "GL-TEST-0001,{ADDR},,光明小区3号楼301,住宅,出租,89.5,,王芳,居民身份证,{owner},13806351234,是,"
+        ),
+        "GL-TEST-0002,东昌府区古楼街道古城社区光明路14号,,,商业,门面,45,,,,,,否,\"115.98,36.45\""
+            .to_string(),
+    ];
+    let bad = "GL-TEST-0003,东昌府区古楼街道古城社区光明路16号,,,住宅,,很大,,,,,,也许,";
+    let houses = app.scalar("SELECT COUNT(*) FROM houses").await;
+    let rows: Vec<&str> = good.iter().map(String::as_str).chain([bad]).collect();
+    // Strict: nothing written; each bad cell reported on its column.
+    let (s, e) = town
+        .post_file("/api/houses/import?mode=strict", "h.csv", sheet(hh, &rows))
+        .await;
+    assert_eq!(
+        (s, e["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("import_rejected")),
+        "{e}"
+    );
+    assert_eq!(e["details"]["errors"][0]["row"], 4, "{e}");
+    assert_eq!(e["details"]["errors"][0]["column"], "建筑面积", "{e}");
+    assert_eq!(e["details"]["errors"][1]["column"], "是否出租", "{e}");
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM houses").await, houses);
+    // Valid only: the good rows, a let house among them.
+    let (s, r) = town
+        .post_file(
+            "/api/houses/import?mode=valid_only",
+            "h.csv",
+            sheet(hh, &rows),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    assert_eq!(
+        (r["created"].as_u64(), r["failed"].as_u64()),
+        (Some(2), Some(1)),
+        "{r}"
+    );
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM houses WHERE house_no = 'GL-TEST-0001' AND is_rental = 1")
+            .await,
+        1
+    );
+    // The same file again changes nothing, not even the audit log.
+    let good_rows: Vec<&str> = good.iter().map(String::as_str).collect();
+    let audits = app.scalar("SELECT COUNT(*) FROM audit_log").await;
+    let (s, r) = town
+        .post_file("/api/houses/import", "h.csv", sheet(hh, &good_rows))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    assert_eq!(
+        (r["unchanged"].as_u64(), r["written"].as_bool()),
+        (Some(2), Some(false)),
+        "{r}"
+    );
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM audit_log").await, audits);
+    // A changed cell updates the house and its history.
+    let changed = good[1].replace(",门面,45,", ",门面,60,");
+    let (_, r) = town
+        .post_file(
+            "/api/houses/import",
+            "h.csv",
+            sheet(hh, &[&good[0], &changed]),
+        )
+        .await;
+    assert_eq!(
+        (r["updated"].as_u64(), r["unchanged"].as_u64()),
+        (Some(1), Some(1)),
+        "{r}"
+    );
+    // Export: scoped, owner masked, audited; the template opens as xlsx.
+    let (s, _, bytes) = town.get_bytes("/api/houses/export?format=csv").await;
+    assert_eq!(s, StatusCode::OK);
+    let text = String::from_utf8(bytes).unwrap();
+    assert!(
+        text.contains("GL-TEST-0001") && text.contains("王芳"),
+        "{text}"
+    );
+    assert!(
+        !text.contains(&owner) && !text.contains("13806351234"),
+        "masked"
+    );
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'houses.export'")
+            .await,
+        1
+    );
+    let (s, _, bytes) = town.get_bytes("/api/houses/template?format=xlsx").await;
+    assert_eq!(s, StatusCode::OK);
+    {
+        use calamine::{Reader, Xlsx};
+        let wb: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+        assert_eq!(wb.sheet_names(), vec!["实有房屋", "代码表"]);
+    }
+
+    // Organisations: matched by USCC, or by name at the same address.
+    let oh = "组织类别,组织名称,统一社会信用代码,组织类型,组织地址,网格编码,联系电话,法定代表人,法定代表人联系电话,从业人数";
+    let orgs = [
+        "非公有制经济组织,聊城鑫华商贸有限公司,91350100M000100Y43,有限责任公司,东昌府区古楼街道古城社区光明路12号,,0635-8881234,李强,13806351234,12",
+        "社会组织,古城社区书画协会,,社会团体,东昌府区古楼街道古城社区光明路18号,,,,,",
+    ];
+    let (s, r) = town
+        .post_file("/api/orgs/import", "o.csv", sheet(oh, &orgs))
+        .await;
+    assert_eq!((s, r["created"].as_u64()), (StatusCode::OK, Some(2)), "{r}");
+    let (_, r) = town
+        .post_file("/api/orgs/import", "o.csv", sheet(oh, &orgs))
+        .await;
+    assert_eq!(r["unchanged"].as_u64(), Some(2), "{r}");
+    let (s, e) = town
+        .post_file(
+            "/api/orgs/import",
+            "o.csv",
+            sheet(oh, &["非公有制经济组织,坏代码公司,91350100M000100Y44,,东昌府区古楼街道古城社区光明路20号,,,,,"]),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(
+        e["details"]["errors"][0]["column"], "统一社会信用代码",
+        "{e}"
+    );
+    let (s, _, bytes) = town.get_bytes("/api/orgs/export?format=xlsx").await;
+    assert_eq!(s, StatusCode::OK);
+    {
+        use calamine::{Reader, Xlsx};
+        let mut wb: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+        let r = wb.worksheet_range("组织").unwrap();
+        let all: Vec<String> = r.cells().map(|(_, _, c)| c.to_string()).collect();
+        assert!(all.iter().any(|c| c == "聊城鑫华商贸有限公司"));
+        assert!(!all.iter().any(|c| c == "13806351234"), "masked");
+    }
+    let gw = app.login("grid_worker").await;
+    let (s, _) = gw
+        .post_file("/api/orgs/import", "o.csv", sheet(oh, &orgs))
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+}
+both!(houses_and_orgs_import_and_export);
