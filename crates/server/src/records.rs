@@ -3,6 +3,7 @@
 
 use crate::auth::CurrentUser;
 use crate::db::{Tx, new_id};
+use crate::error::{AppError, AppResult};
 use serde::Serialize;
 use sqlx::AnyPool;
 use utoipa::ToSchema;
@@ -23,6 +24,19 @@ impl Issue {
             code: code.to_owned(),
             message: message.into(),
         }
+    }
+}
+
+/// The id a client chose for a record it creates (a UUID), so that an offline queue sending
+/// the same create again gets the stored record instead of a second one.
+pub fn client_id(raw: Option<&str>) -> AppResult<Option<String>> {
+    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(id) => Ok(Some(
+            uuid::Uuid::parse_str(id)
+                .map_err(|_| AppError::validation("id", "编号须为 UUID"))?
+                .to_string(),
+        )),
+        None => Ok(None),
     }
 }
 

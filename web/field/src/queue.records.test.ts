@@ -46,7 +46,9 @@ const noPeople: SendPerson = async () => {
 type Stored = { id: string; kind: 'house' | 'org'; no: string | null; name: string | null; version: number; created_at: string; body: HouseData | OrgData };
 
 /** A fake houses/orgs API: ids chosen by the server, 房屋编号 and 信用代码 unique (422 duplicate). */
-function recordsServer() {
+/** A fake server of houses and organisations; `ids: false` ignores client-chosen ids (an
+ * item queued before the server took them is recognised by `findOwn` instead). */
+function recordsServer({ ids = true } = {}) {
   const rows = new Map<string, Stored>();
   const calls: { method: string; path: string; body: Record<string, unknown> }[] = [];
   let seq = 0;
@@ -58,15 +60,23 @@ function recordsServer() {
       details: { issues: [{ field, code: 'duplicate', message: field === 'uscc' ? '该统一社会信用代码已登记' : '房屋编号已存在' }] },
     },
   });
+  /** Client-chosen id → the stored record's id (the server answers a known one with 200). */
+  const chosen = new Map<string, string>();
   const send: SendRecord = async (item) => {
     const body = item.body as Record<string, unknown>;
     calls.push({ method: item.method, path: item.path, body });
     const no = ((item.kind === 'org' ? body.uscc : body.house_no) as string | null | undefined) ?? null;
+    const known = ids && typeof body.id === 'string' ? chosen.get(body.id) : undefined;
+    if (item.method === 'POST' && known) {
+      const r = rows.get(known)!;
+      return { status: 200, body: { id: r.id, address: `山东省聊城市${body.address as string}`, version: r.version, created_at: r.created_at } };
+    }
     if (item.method === 'POST') {
       if (no && [...rows.values()].some((r) => r.kind === item.kind && r.no === no)) return duplicate(item.kind === 'org' ? 'uscc' : 'house_no');
       const id = `${item.kind}-${++seq}`;
       const created_at = new Date().toISOString();
       rows.set(id, { id, kind: item.kind, no: no ?? (item.kind === 'house' ? `H${seq}` : null), name: (body.name as string) ?? null, version: 1, created_at, body: item.body });
+      if (typeof body.id === 'string') chosen.set(body.id, id);
       return { status: 201, body: { id, address: `山东省聊城市${body.address as string}`, version: 1, created_at } };
     }
     const cur = rows.get(item.target!);
@@ -113,8 +123,8 @@ describe('ReportQueue: houses and organisations', () => {
     expect(await q.flush('u1')).toEqual({ sent: 2, failed: 0 });
     expect(await q.list()).toEqual([]);
     expect(s.calls.map((c) => `${c.method} ${c.path}`)).toEqual(['POST /api/houses', 'POST /api/orgs']);
-    // No client id goes with a house or organisation.
-    expect(s.calls.every((c) => c.body.id === undefined)).toBe(true);
+    // Each new record carries its item's key as its id.
+    expect(s.calls.map((c) => c.body.id)).toEqual([h.key, o.key]);
     const sent = await q.sent();
     expect(sent.map((x) => x.kind).sort()).toEqual(['house', 'org']);
     expect(sent.find((x) => x.kind === 'house')).toMatchObject({ key: h.key, recordId: 'house-1', replayed: false, description: expect.stringContaining('运河路66号') });
@@ -153,7 +163,7 @@ describe('ReportQueue: houses and organisations', () => {
   });
 
   it('recognises a resent organisation refused as a duplicate as its own earlier success', async () => {
-    const s = recordsServer();
+    const s = recordsServer({ ids: false });
     const find = vi.fn(s.find);
     const q = new ReportQueue({ dbName: dbName(), send: noReports, sendRecord: losing(s.send, 1), findOwn: find });
     const a = await q.enqueueRecord('org', 'u1', org(), '聊城鑫华商贸有限公司');
@@ -169,7 +179,7 @@ describe('ReportQueue: houses and organisations', () => {
   });
 
   it('recognises a resent house with a 房屋编号 likewise', async () => {
-    const s = recordsServer();
+    const s = recordsServer({ ids: false });
     const q = new ReportQueue({ dbName: dbName(), send: noReports, sendRecord: losing(s.send, 1), findOwn: s.find });
     await q.enqueueRecord('house', 'u1', house({ house_no: 'GL0012', name: '运河小区3号楼' }), 'GL0012');
     await q.flush('u1');
@@ -212,13 +222,14 @@ describe('ReportQueue: houses and organisations', () => {
     expect((await q2.get(d.id))?.error?.issues?.[0]).toMatchObject({ field: 'uscc', code: 'duplicate' });
   });
 
-  it('registers a house without a number twice when the first answer is lost (documented limitation)', async () => {
+  it('registers a house without a number once when the first answer is lost: its id makes the retry a replay', async () => {
     const s = recordsServer();
     const q = new ReportQueue({ dbName: dbName(), send: noReports, sendRecord: losing(s.send, 1), findOwn: s.find });
-    await q.enqueueRecord('house', 'u1', house(), '运河路66号');
+    await q.enqueueRecord('house', 'u1', house({ house_no: null }), '运河路66号');
     await q.flush('u1');
     expect(await q.flush('u1')).toEqual({ sent: 1, failed: 0 });
-    expect(s.rows.size).toBe(2);
+    expect(s.rows.size).toBe(1);
+    expect((await q.sent())[0]).toMatchObject({ kind: 'house', recordId: 'house-1', replayed: true });
   });
 
   it('corrects a refused item in place (same key) and sends it; refuses to edit it as another kind', async () => {
@@ -311,18 +322,19 @@ describe('ReportQueue: houses and organisations', () => {
     expect(await q2.list()).toEqual([]);
   });
 
-  it('the real sender posts and puts JSON without an id', async () => {
+  it('the real sender posts and puts JSON, a new record with its key as id', async () => {
     const seen: { url: string; method: string; body: Record<string, unknown>; type: string | null }[] = [];
     vi.stubGlobal('fetch', async (url: string, init: RequestInit) => {
       seen.push({ url, method: String(init.method), body: JSON.parse(String(init.body)) as Record<string, unknown>, type: new Headers(init.headers).get('content-type') });
       return new Response(JSON.stringify({ id: 'h-1' }), { status: 201 });
     });
     const q = new ReportQueue({ dbName: dbName(), send: noReports });
-    await q.enqueueRecord('house', 'u1', house(), 'h');
+    const h = await q.enqueueRecord('house', 'u1', house(), 'h');
     await q.enqueueRecord('org', 'u1', org(), 'o', { id: 'o-9', version: 4 });
     expect(await q.flush('u1')).toEqual({ sent: 2, failed: 0 });
     expect(seen[0]).toMatchObject({ url: '/api/houses', method: 'POST', type: 'application/json', body: { is_rental: true, owner_name: '王建国' } });
-    expect(seen[0].body.id).toBeUndefined();
+    expect(seen[0].body.id).toBe(h.key);
+    expect(seen[1].body.id).toBeUndefined();
     expect(seen[1]).toMatchObject({ url: '/api/orgs/o-9', method: 'PUT', body: { version: 4, uscc: '91350100M000100Y43' } });
     expect(typeof sendRecord).toBe('function');
   });

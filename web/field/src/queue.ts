@@ -10,13 +10,12 @@
 // or PUT /api/people/{id} with the version read), and `house` and `org` (JSON: POST /api/houses
 // or /api/orgs, PUT …/{id} with the version read).
 //
-// Houses and organisations have no client-chosen id, so a create whose answer was lost may have
-// been stored already. When such a create is sent again and the server refuses it as a
-// `duplicate` (the 房屋编号 or 统一社会信用代码 is taken), the queue looks the record up: one
-// with that number, the same name and created since the item was queued is taken as this
-// item's own first attempt, and the item counts as sent (`replayed`). A house without a 房屋编号
-// (numbered by the server) cannot be recognised this way: a create retried after a lost answer
-// can register it twice.
+// A new house or organisation carries the item's key as its id, so the server answers a create
+// sent again after a lost answer with 200 and the stored record. Items queued before the server
+// took such ids have none: when one of them is sent again and refused as a `duplicate` (the
+// 房屋编号 or 统一社会信用代码 is taken), the queue looks the record up: one with that number, the
+// same name and created since the item was queued is taken as this item's own first attempt,
+// and the item counts as sent (`replayed`).
 //
 // Rules:
 // - an item leaves the queue only when the server answered 200/201 (a replayed submission
@@ -271,14 +270,17 @@ export class ReportQueue {
     const db = await this.open();
     const now = Date.now();
     const base = `/api/${kind === 'house' ? 'houses' : 'orgs'}`;
+    const key = this.newKey();
     const item = {
       kind,
-      key: this.newKey(),
+      key,
       owner,
       label,
+      // A new record carries the queue's key as its id: a retry of a create whose answer was
+      // lost is answered 200 with the stored record instead of registering it twice.
       ...(target
         ? { method: 'PUT' as const, path: `${base}/${encodeURIComponent(target.id)}`, body: { ...body, version: target.version }, target: target.id }
-        : { method: 'POST' as const, path: base, body }),
+        : { method: 'POST' as const, path: base, body: { ...body, id: key } }),
       state: 'pending' as const,
       attempts: 0,
       createdAt: now,

@@ -1864,6 +1864,11 @@ export interface components {
             hazard?: string | null;
             /** @description 房屋编号; generated from the address when absent. */
             house_no?: string | null;
+            /**
+             * @description Create only: an id chosen by the client (UUID). Sending the same create again (an
+             *     offline queue retrying) answers 200 with the stored record instead of a second one.
+             */
+            id?: string | null;
             is_rental?: boolean;
             /** Format: double */
             lat?: number | null;
@@ -2207,6 +2212,11 @@ export interface components {
             /** @description The data set's other fields (治保负责人, 党组织 …). */
             extra?: Record<string, never> | null;
             grid?: string | null;
+            /**
+             * @description Create only: an id chosen by the client (UUID). Sending the same create again (an
+             *     offline queue retrying) answers 200 with the stored record instead of a second one.
+             */
+            id?: string | null;
             /** @description nonpublic 非公有制经济组织 / social 社会组织 */
             kind: string;
             /** Format: double */
@@ -4720,6 +4730,15 @@ export interface operations {
             };
         };
         responses: {
+            /** @description 同一编号再次提交，返回已登记的房屋 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HouseView"];
+                };
+            };
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -5143,6 +5162,15 @@ export interface operations {
             };
         };
         responses: {
+            /** @description 同一编号再次提交，返回已登记的组织 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrgView"];
+                };
+            };
             201: {
                 headers: {
                     [name: string]: unknown;

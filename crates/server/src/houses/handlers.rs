@@ -281,15 +281,30 @@ fn history_form(vault: &Vault, h: &HouseRow) -> serde_json::Value {
 
 /// Registers a house (出租房屋 with `is_rental`).
 #[utoipa::path(post, path = "/api/houses", tag = "houses", request_body = HouseInput,
-    responses((status = 201, body = HouseView), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = HouseView), (status = 200, description = "同一编号再次提交，返回已登记的房屋", body = HouseView),
+        (status = 422, body = ErrorBody)))]
 pub async fn create_house(
     State(state): State<AppState>,
     user: CurrentUser,
     Json(b): Json<HouseInput>,
 ) -> AppResult<(StatusCode, Json<HouseView>)> {
     user.require_perm(Perm::EditPeople)?;
+    let client_id = records::client_id(b.id.as_deref())?;
+    if let Some(id) = &client_id {
+        let mut c = state.db.read.acquire().await?;
+        if let Some(old) = store::get(&mut c, id).await? {
+            if !old.area_code.starts_with(user.area.as_str()) {
+                return Err(AppError::Conflict);
+            }
+            let address = address_text(&mut c, &old.address_id).await?;
+            return Ok((StatusCode::OK, Json(view(&state.vault, &old, address))));
+        }
+    }
     let mut tx = state.db.begin().await?;
-    let h = build(&state, &user, &mut tx, &b, None).await?;
+    let mut h = build(&state, &user, &mut tx, &b, None).await?;
+    if let Some(id) = client_id {
+        h.id = id;
+    }
     insert(&mut tx, &user, &h).await?;
     tx.commit().await?;
     let mut c = state.db.read.acquire().await?;

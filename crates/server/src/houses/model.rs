@@ -6,6 +6,9 @@ use utoipa::{IntoParams, ToSchema};
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
 pub struct HouseInput {
+    /// Create only: an id chosen by the client (UUID). Sending the same create again (an
+    /// offline queue retrying) answers 200 with the stored record instead of a second one.
+    pub id: Option<String>,
     /// 房屋编号; generated from the address when absent.
     pub house_no: Option<String>,
     /// Free-text address (parsed and matched to a standard address).

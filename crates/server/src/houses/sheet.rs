@@ -113,6 +113,7 @@ fn input(f: &Fields) -> Result<HouseInput, AppError> {
         return Err(AppError::Invalid(is));
     }
     Ok(HouseInput {
+        id: None,
         house_no: get("house_no"),
         address: get("address"),
         address_id: None,

@@ -235,15 +235,30 @@ fn history_form(vault: &Vault, o: &OrgRow) -> serde_json::Value {
 
 /// Registers an organisation.
 #[utoipa::path(post, path = "/api/orgs", tag = "orgs", request_body = OrgInput,
-    responses((status = 201, body = OrgView), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = OrgView), (status = 200, description = "同一编号再次提交，返回已登记的组织", body = OrgView),
+        (status = 422, body = ErrorBody)))]
 pub async fn create_org(
     State(state): State<AppState>,
     user: CurrentUser,
     Json(b): Json<OrgInput>,
 ) -> AppResult<(StatusCode, Json<OrgView>)> {
     user.require_perm(Perm::EditPeople)?;
+    let client_id = records::client_id(b.id.as_deref())?;
+    if let Some(id) = &client_id {
+        let mut c = state.db.read.acquire().await?;
+        if let Some(old) = store::get(&mut c, id).await? {
+            if !old.area_code.starts_with(user.area.as_str()) {
+                return Err(AppError::Conflict);
+            }
+            let address = address_text(&mut c, &old.address_id).await?;
+            return Ok((StatusCode::OK, Json(view(&state.vault, &old, address))));
+        }
+    }
     let mut tx = state.db.begin().await?;
-    let o = build(&state, &user, &mut tx, &b, None).await?;
+    let mut o = build(&state, &user, &mut tx, &b, None).await?;
+    if let Some(id) = client_id {
+        o.id = id;
+    }
     insert(&mut tx, &user, &o).await?;
     tx.commit().await?;
     let mut c = state.db.read.acquire().await?;

@@ -6,6 +6,9 @@ use utoipa::{IntoParams, ToSchema};
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
 pub struct OrgInput {
+    /// Create only: an id chosen by the client (UUID). Sending the same create again (an
+    /// offline queue retrying) answers 200 with the stored record instead of a second one.
+    pub id: Option<String>,
     /// nonpublic 非公有制经济组织 / social 社会组织
     pub kind: String,
     /// 统一社会信用代码 (GB 32100)

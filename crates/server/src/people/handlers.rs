@@ -309,14 +309,7 @@ pub async fn create_person(
         return Err(AppError::Forbidden);
     }
     let at = now();
-    let client_id = match p.id.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(id) => Some(
-            uuid::Uuid::parse_str(id)
-                .map_err(|_| AppError::validation("id", "编号须为 UUID"))?
-                .to_string(),
-        ),
-        None => None,
-    };
+    let client_id = records::client_id(p.id.as_deref())?;
     if let Some(id) = &client_id {
         let mut c2 = state.db.read.acquire().await?;
         if let Some(old) = store::get(&mut c2, id).await? {
