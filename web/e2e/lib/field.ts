@@ -3,6 +3,12 @@ import type { Browser, Page } from 'playwright-core';
 import { baseUrl, context, PASSWORD } from './browser';
 
 /** Inside grid_worker's grid 371502001001001. */
+/**
+ * How long a test waits for the field queue to send: the app retries every 30 seconds, and
+ * a pass cut short while the shared test server is busy waits for the next one.
+ */
+export const SENT_WITHIN = { timeout: 75_000 };
+
 export const IN_GRID = { longitude: 115.8617, latitude: 36.3415 };
 
 export const fieldUrl = () => baseUrl() + '/field/';

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { api, context, launch, shot } from '../lib/browser';
 import { consoleSignIn } from '../lib/console';
-import { IN_GRID, signInField } from '../lib/field';
+import { IN_GRID, SENT_WITHIN, signInField } from '../lib/field';
 
 const rand = (n: number) => Array.from({ length: n }, () => Math.floor(Math.random() * 10)).join('');
 
@@ -305,8 +305,8 @@ describe('houses and organisations', () => {
     const gw = await api('grid_worker');
     expect((await gw<Found>(`/api/orgs?q=${code}`)).items).toHaveLength(0);
     await ctx.setOffline(false);
-    await expect.poll(() => orgItem.count(), { timeout: 30_000 }).toBe(0);
-    await expect.poll(() => houseItem.count(), { timeout: 30_000 }).toBe(0);
+    await expect.poll(() => orgItem.count(), SENT_WITHIN).toBe(0);
+    await expect.poll(() => houseItem.count(), SENT_WITHIN).toBe(0);
     await page.getByTestId('sent-item').filter({ hasText: orgName }).first().waitFor();
     expect((await gw<Found>(`/api/orgs?q=${code}`)).items.map((o) => o.name)).toEqual([orgName]);
     const [h] = (await gw<Found & { items: { is_rental?: boolean }[] }>(`/api/houses?q=${houseNo}`)).items;

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { api, context, launch, shot } from '../lib/browser';
-import { canvasJpeg, fieldUrl, IN_GRID, signInField } from '../lib/field';
+import { canvasJpeg, fieldUrl, IN_GRID, SENT_WITHIN, signInField } from '../lib/field';
 
 // Inside grid 371502001001001 (古城社区第1网格) of the demo account grid_worker.
 
@@ -109,7 +109,7 @@ describe('field app offline', () => {
 
     // Back online: the sender goes by itself and the queue empties.
     await ctx.setOffline(false);
-    await expect.poll(() => items(page).filter({ hasText: marker }).count(), { timeout: 30_000 }).toBe(0);
+    await expect.poll(() => items(page).filter({ hasText: marker }).count(), SENT_WITHIN).toBe(0);
     await expect.poll(() => page.getByTestId('sent-item').filter({ hasText: marker }).count()).toBe(2);
     await shot(page, 'field-queue-sent');
 

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { api, context, launch, shot } from '../lib/browser';
 import { consoleSignIn } from '../lib/console';
-import { IN_GRID, signInField } from '../lib/field';
+import { IN_GRID, SENT_WITHIN, signInField } from '../lib/field';
 
 const WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
 const rand = (n: number) => Array.from({ length: n }, () => Math.floor(Math.random() * 10)).join('');
@@ -253,7 +253,7 @@ describe('people', () => {
     const gw = await api('grid_worker');
     expect((await gw<Found>(`/api/people?q=${person.id}`)).items).toHaveLength(0);
     await ctx.setOffline(false);
-    await expect.poll(() => item.count(), { timeout: 30_000 }).toBe(0);
+    await expect.poll(() => item.count(), SENT_WITHIN).toBe(0);
     await page.getByTestId('sent-item').filter({ hasText: person.name }).first().waitFor();
     const after = await gw<Found>(`/api/people?q=${person.id}`);
     expect(after.items.map((p) => p.name)).toEqual([person.name]);
@@ -279,7 +279,7 @@ describe('people', () => {
     await page.getByTestId('person-id-no').locator('input').fill(second.id);
     await page.getByTestId('person-submit').click();
     await page.waitForURL(/\/field\/queue$/);
-    await expect.poll(() => refused.count(), { timeout: 30_000 }).toBe(0);
+    await expect.poll(() => refused.count(), SENT_WITHIN).toBe(0);
     expect((await gw<Found>(`/api/people?q=${second.id}`)).items.map((p) => p.name)).toEqual([second.name]);
     await ctx.close();
   });
