@@ -1839,8 +1839,7 @@ export interface components {
         HouseBrief: {
             house_no: string;
             id: string;
-            /** Format: int64 */
-            is_rental: number;
+            is_rental: boolean;
             purpose?: string | null;
             state: string;
         };

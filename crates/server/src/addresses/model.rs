@@ -67,11 +67,11 @@ pub struct Resident {
     pub state: String,
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct HouseBrief {
     pub id: String,
     pub house_no: String,
-    pub is_rental: i64,
+    pub is_rental: bool,
     pub purpose: Option<String>,
     pub state: String,
 }

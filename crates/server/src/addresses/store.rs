@@ -119,12 +119,22 @@ pub async fn search(
 }
 
 pub async fn houses_at(c: &mut AnyConnection, id: &str) -> Result<Vec<HouseBrief>, sqlx::Error> {
-    sqlx::query_as(
+    let rows: Vec<(String, String, i64, Option<String>, String)> = sqlx::query_as(
         "SELECT id, house_no, is_rental, purpose, state FROM houses WHERE address_id = $1 ORDER BY house_no",
     )
     .bind(id)
     .fetch_all(c)
-    .await
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, house_no, rental, purpose, state)| HouseBrief {
+            id,
+            house_no,
+            is_rental: rental != 0,
+            purpose,
+            state,
+        })
+        .collect())
 }
 
 pub async fn households_at(

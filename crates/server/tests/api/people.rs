@@ -553,6 +553,14 @@ async fn houses_orgs_and_code_tables(b: Backend) {
     );
     let (_, list) = town.get("/api/houses?rental=true&address=运河路").await;
     assert_eq!(list["items"][0]["id"], hid.as_str());
+    // Its address lists it, let, as every house view does (a boolean).
+    let (_, at) = town
+        .get(&format!(
+            "/api/addresses/{}",
+            h["address_id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(at["houses"][0]["is_rental"], json!(true), "{at}");
     // Organisations: the USCC is checked to GB 32100.
     let (s, e) = town.post("/api/orgs", json!({"kind": "nonpublic", "name": "聊城鑫华商贸有限公司", "uscc": "91350100M000100Y44",
         "address": "东昌府区古楼街道古城社区运河路68号"})).await;
