@@ -112,6 +112,10 @@ pub struct ImportReport {
     pub errors_total: usize,
 }
 
+/// Most data rows of one import of a small data set (houses, organisations), which is held in
+/// memory and stored in one transaction.
+pub const MAX_SMALL_ROWS: usize = 100_000;
+
 pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 pub fn csv_escape(s: &str) -> String {
@@ -320,9 +324,9 @@ impl Sheet {
             .unwrap_or_else(|| field.to_owned())
     }
 
-    /// Every data row of a small file as (row number, field → trimmed text, empty cells
+    /// Every data row of a small file (at most [`MAX_SMALL_ROWS`]) as (row number, field → trimmed text, empty cells
     /// left out); a row that cannot be read becomes an error of the report.
-    pub fn read_all(
+    fn read_all(
         &self,
         path: &std::path::Path,
         csv: bool,
@@ -349,6 +353,11 @@ impl Sheet {
             };
             if cells.iter().all(|c| c.trim().is_empty()) {
                 continue;
+            }
+            if report.rows == MAX_SMALL_ROWS {
+                return Err(AppError::InvalidImportFile(format!(
+                    "一个文件最多 {MAX_SMALL_ROWS} 行，请分批导入"
+                )));
             }
             report.rows += 1;
             let fields = self
@@ -465,6 +474,9 @@ impl ImportReport {
             AppError::Validation { field, message } => {
                 self.add_error(row, &sheet.header_of(field), e.code(), message.clone())
             }
+            AppError::GridNotFound => {
+                self.add_error(row, &sheet.header_of("grid"), e.code(), e.user_message())
+            }
             other => self.add_error(row, "", other.code(), other.user_message()),
         }
     }
@@ -549,8 +561,16 @@ impl Import {
         csv: bool,
         strict: bool,
     ) -> AppResult<(Import, Vec<(usize, Fields)>)> {
-        let mut report = ImportReport::new(strict);
-        let rows = sheet.read_all(path, csv, &mut report)?;
+        // Reading (an xlsx is unzipped and parsed whole) is blocking work: off the runtime.
+        let path = path.to_owned();
+        let (report, rows) = tokio::task::spawn_blocking(move || {
+            let mut report = ImportReport::new(strict);
+            sheet
+                .read_all(&path, csv, &mut report)
+                .map(|rows| (report, rows))
+        })
+        .await
+        .map_err(|e| AppError::Internal(e.into()))??;
         let tx = state.db.begin().await?;
         Ok((
             Import {

@@ -768,6 +768,20 @@ async fn houses_and_orgs_import_and_export(b: Backend) {
         assert_eq!(wb.sheet_names(), vec!["实有房屋", "代码表"]);
     }
 
+    // A grid that does not exist is reported on its column.
+    let (s, e) = town
+        .post_file(
+            "/api/houses/import",
+            "h.csv",
+            sheet(
+                hh,
+                &[",东昌府区古楼街道古城社区光明路30号,371502001001999,,,,,,,,,,否,"],
+            ),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["details"]["errors"][0]["column"], "网格编码", "{e}");
+
     // Organisations: matched by USCC, or by name at the same address.
     let oh = "组织类别,组织名称,统一社会信用代码,组织类型,组织地址,网格编码,联系电话,法定代表人,法定代表人联系电话,从业人数";
     let orgs = [
