@@ -4,6 +4,7 @@ pub mod address;
 pub mod area;
 pub mod calendar;
 pub mod catalog;
+pub mod evaluation;
 pub mod event;
 pub mod geo;
 pub mod ids;
