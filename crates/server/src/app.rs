@@ -4,7 +4,8 @@
 use crate::error::{AppError, AppResult, Json};
 use crate::state::AppState;
 use crate::{
-    accounts, addresses, areas, catalog, events, houses, notifications, orgs, people, web,
+    accounts, addresses, areas, catalog, evaluation, events, fieldwork, houses, notifications,
+    orgs, people, web,
 };
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
@@ -35,7 +36,10 @@ use utoipa_swagger_ui::SwaggerUi;
          (name = "addresses", description = "标准地址（地）与五码关联"),
          (name = "houses", description = "实有房屋与出租房屋（物）"),
          (name = "orgs", description = "非公有制经济组织与社会组织（组织）"),
-         (name = "dicts", description = "代码表"))
+         (name = "dicts", description = "代码表"),
+         (name = "field", description = "网格员签到、巡查、轨迹与走访"),
+         (name = "evaluation", description = "督导考核：考核方案、评分排名、通报与领导驾驶舱"),
+         (name = "inspection", description = "网上巡查"))
 )]
 struct ApiDoc;
 
@@ -66,6 +70,8 @@ fn api(max_upload_bytes: usize, max_import_bytes: usize) -> OpenApiRouter<AppSta
         .merge(people::router(max_import_bytes))
         .merge(houses::router(max_import_bytes))
         .merge(orgs::router(max_import_bytes))
+        .merge(fieldwork::router(max_upload_bytes))
+        .merge(evaluation::router())
 }
 
 /// The OpenAPI 3.1 document of every route.

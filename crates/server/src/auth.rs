@@ -117,6 +117,7 @@ impl Role {
                 ViewPeople,
                 EditPeople,
                 ViewSpecial,
+                FieldWork,
             ],
             Role::CentreOperator => &[
                 ViewAreas,
@@ -138,6 +139,9 @@ impl Role {
                 ViewSensitive,
                 ViewSpecial,
                 ImportPeople,
+                ViewTracks,
+                InspectRecords,
+                ManageEvaluation,
             ],
             Role::DeptLiaison => &[ViewAreas, ViewEvents, ReportEvent, HandleEvents],
             Role::Mediator => &[ViewAreas, ViewEvents],
@@ -150,6 +154,8 @@ impl Role {
                 SuperviseEvents,
                 ViewStats,
                 ViewPeople,
+                ViewTracks,
+                ManageEvaluation,
             ],
             Role::Admin => &Perm::ALL,
         }
@@ -197,11 +203,19 @@ pub enum Perm {
     ViewSpecial,
     /// Import and export base data in bulk; code tables.
     ImportPeople,
+    /// A grid worker's own field work: check-in, patrols, tracks, visits.
+    FieldWork,
+    /// See grid workers' on-duty status, tracks and patrols (supervisors).
+    ViewTracks,
+    /// 网上巡查: draw and review samples of what grid workers entered.
+    InspectRecords,
+    /// Evaluation schemes, rescoring, bulletin templates and bulletins.
+    ManageEvaluation,
 }
 
 impl Perm {
     /// Every permission (the system administrator's).
-    pub const ALL: [Perm; 22] = [
+    pub const ALL: [Perm; 26] = [
         Perm::ViewAreas,
         Perm::ManageGrids,
         Perm::RequestGridChange,
@@ -224,6 +238,10 @@ impl Perm {
         Perm::ViewSensitive,
         Perm::ViewSpecial,
         Perm::ImportPeople,
+        Perm::FieldWork,
+        Perm::ViewTracks,
+        Perm::InspectRecords,
+        Perm::ManageEvaluation,
     ];
 }
 

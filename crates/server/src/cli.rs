@@ -230,6 +230,20 @@ enum BenchCmd {
         #[arg(long, default_value_t = 5_000_000)]
         events: i64,
     },
+    /// Every monthly score of a city (and the month's bulletin).
+    Scores {
+        #[arg(long)]
+        database_url: Option<String>,
+        #[arg(long, default_value_t = 20_000)]
+        workers: i64,
+        #[arg(long, default_value_t = 5_000_000)]
+        events: i64,
+        /// Activity rows: shifts, patrols and visits, and one fifth base-record changes.
+        #[arg(long, default_value_t = 20_000_000)]
+        activities: i64,
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+    },
     /// Latency of a county's subtree listing over HTTP.
     Subtree {
         #[arg(long, default_value = "371502")]
@@ -342,6 +356,32 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     s.houses,
                     s.orgs,
                     t.elapsed().as_secs_f64()
+                );
+            }
+            if fresh {
+                let t = std::time::Instant::now();
+                let a = crate::demo::activity::seed(&state.db, 70, chrono::Utc::now()).await?;
+                eprintln!(
+                    "已生成网格员签到 {} 次、巡查 {} 次（轨迹点 {} 个）、走访 {} 次（{:.1} 秒）",
+                    a.shifts,
+                    a.patrols,
+                    a.points,
+                    a.visits,
+                    t.elapsed().as_secs_f64()
+                );
+                // The month before last is scored too, so rankings can be compared.
+                let now = chrono::Utc::now();
+                let before = civgrid_core::evaluation::Period::last_complete(
+                    civgrid_core::evaluation::PeriodKind::Month,
+                    crate::db::china_day(now),
+                )
+                .previous();
+                crate::evaluation::scoring::compute(&state.db, &before, now).await?;
+                let r = crate::evaluation::jobs::tick(&state, now).await?;
+                eprintln!(
+                    "已完成考核评分（{}），生成通报 {} 份",
+                    r.scored.join("、"),
+                    r.bulletins
                 );
             }
             // Bring every light up to date before the first page is served.
@@ -550,6 +590,22 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 events,
             } => {
                 crate::bench::events::stats(database_url.as_deref(), events).await?;
+            }
+            BenchCmd::Scores {
+                database_url,
+                workers,
+                events,
+                activities,
+                runs,
+            } => {
+                crate::bench::scores::scores(
+                    database_url.as_deref(),
+                    workers.max(1),
+                    events,
+                    activities,
+                    runs,
+                )
+                .await?;
             }
             BenchCmd::Subtree { county, requests } => {
                 crate::bench::subtree(&county, requests.max(10)).await?;

@@ -52,6 +52,11 @@ pub struct Config {
     pub data_keys: Option<String>,
     /// The blind-index key (hex64). It never rotates: exact lookups depend on it.
     pub index_key: Option<String>,
+    /// Days grid workers' location points are kept (older points are deleted by the job).
+    pub track_retention_days: i64,
+    /// A CJK font for bulletin PDFs (OpenType/TrueType, or a collection); when absent the
+    /// usual places of Noto Sans CJK (Debian `fonts-noto-cjk`) are tried.
+    pub pdf_font: Option<String>,
 }
 
 impl Default for Config {
@@ -78,6 +83,8 @@ impl Default for Config {
             key_file: "civgrid-data/keys.json".into(),
             data_keys: None,
             index_key: None,
+            track_retention_days: 90,
+            pdf_font: None,
         }
     }
 }

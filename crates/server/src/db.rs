@@ -25,50 +25,30 @@ pub struct Db {
 }
 
 /// (file name, SQL) for each migration, in order. Both lists carry the same names.
-const SQLITE_MIGRATIONS: &[(&str, &str)] = &[
-    (
-        "0001_foundation",
-        include_str!("../migrations/sqlite/0001_foundation.sql"),
-    ),
-    (
-        "0002_events",
-        include_str!("../migrations/sqlite/0002_events.sql"),
-    ),
-    (
-        "0003_case_counters",
-        include_str!("../migrations/sqlite/0003_case_counters.sql"),
-    ),
-    (
-        "0004_event_facts",
-        include_str!("../migrations/sqlite/0004_event_facts.sql"),
-    ),
-    (
-        "0005_base_data",
-        include_str!("../migrations/sqlite/0005_base_data.sql"),
-    ),
-];
-const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
-    (
-        "0001_foundation",
-        include_str!("../migrations/postgres/0001_foundation.sql"),
-    ),
-    (
-        "0002_events",
-        include_str!("../migrations/postgres/0002_events.sql"),
-    ),
-    (
-        "0003_case_counters",
-        include_str!("../migrations/postgres/0003_case_counters.sql"),
-    ),
-    (
-        "0004_event_facts",
-        include_str!("../migrations/postgres/0004_event_facts.sql"),
-    ),
-    (
-        "0005_base_data",
-        include_str!("../migrations/postgres/0005_base_data.sql"),
-    ),
-];
+/// The migrations of one backend's folder, in order: `(name, sql)`.
+macro_rules! migrations {
+    ($dir:literal: $($name:literal),* $(,)?) => {
+        &[$(($name, include_str!(concat!("../migrations/", $dir, "/", $name, ".sql")))),*]
+    };
+}
+
+/// Every migration (the same names in both folders; a test checks none is left out).
+macro_rules! all_migrations {
+    ($dir:literal) => {
+        migrations!($dir:
+    "0001_foundation",
+    "0002_events",
+    "0003_case_counters",
+    "0004_event_facts",
+    "0005_base_data",
+    "0006_duplicate_index",
+    "0007_field_work",
+        )
+    };
+}
+
+const SQLITE_MIGRATIONS: &[(&str, &str)] = all_migrations!("sqlite");
+const POSTGRES_MIGRATIONS: &[(&str, &str)] = all_migrations!("postgres");
 
 impl Db {
     /// Connects to `url`; the scheme picks the backend. SQLite files (and their folder) are
@@ -189,6 +169,7 @@ impl Db {
         // Reference data the schema needs to be useful: the default catalog and calendar.
         crate::catalog::store::seed_defaults(self).await?;
         crate::catalog::store::seed_dicts(&self.pool).await?;
+        crate::evaluation::store::seed_schemes(self).await?;
         Ok(())
     }
 
@@ -204,6 +185,29 @@ pub fn now() -> String {
 
 pub fn fmt_time(t: chrono::DateTime<chrono::Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+/// The instant a China calendar day begins (00:00 UTC+8), as stored.
+pub fn day_start(day: chrono::NaiveDate) -> String {
+    let t = day
+        .and_hms_opt(0, 0, 0)
+        .expect("midnight exists")
+        .and_local_timezone(civgrid_core::calendar::cst())
+        .single()
+        .expect("a fixed offset has one midnight");
+    fmt_time(t.with_timezone(&chrono::Utc))
+}
+
+/// The China day of an instant.
+pub fn china_day(t: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDate {
+    t.with_timezone(&civgrid_core::calendar::cst()).date_naive()
+}
+
+/// Parses a `YYYY-MM-DD` request field.
+pub fn parse_day(field: &'static str, s: &str) -> crate::error::AppResult<chrono::NaiveDate> {
+    s.trim()
+        .parse()
+        .map_err(|_| crate::error::AppError::validation(field, "日期格式应为 YYYY-MM-DD"))
 }
 
 pub fn parse_time(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
@@ -310,7 +314,32 @@ fn values(rows: usize, cols: usize) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::pow2_chunks;
+    use super::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS, pow2_chunks};
+
+    #[test]
+    fn every_migration_file_is_applied() {
+        for (dir, list) in [
+            ("sqlite", SQLITE_MIGRATIONS),
+            ("postgres", POSTGRES_MIGRATIONS),
+        ] {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("migrations")
+                .join(dir);
+            let mut files: Vec<String> = std::fs::read_dir(path)
+                .unwrap()
+                .map(|e| {
+                    e.unwrap()
+                        .file_name()
+                        .to_string_lossy()
+                        .trim_end_matches(".sql")
+                        .to_string()
+                })
+                .collect();
+            files.sort();
+            let listed: Vec<String> = list.iter().map(|(n, _)| n.to_string()).collect();
+            assert_eq!(files, listed, "{dir}");
+        }
+    }
 
     #[test]
     fn chunks_come_in_few_shapes_and_cover_every_row() {

@@ -116,6 +116,11 @@ pub enum AppError {
     /// A strict import found errors and wrote nothing; the report says where.
     #[error("import rejected")]
     ImportRejected(Value),
+    #[error("not checked in")]
+    NotCheckedIn,
+    /// The server lacks the CJK font that PDFs need.
+    #[error("font not found: {0}")]
+    FontNotFound(String),
     #[error("database: {0}")]
     Db(#[from] sqlx::Error),
     #[error("internal: {0}")]
@@ -192,6 +197,11 @@ pub const CODES: &[(&str, &str)] = &[
     ("invalid_query", "请求参数不正确"),
     ("invalid_import_file", "导入文件格式不正确"),
     ("import_rejected", "导入文件有错误，未写入任何数据"),
+    ("not_checked_in", "尚未签到，请先签到"),
+    (
+        "font_not_found",
+        "服务器缺少中文字体（fonts-noto-cjk），无法生成 PDF",
+    ),
     ("internal_error", "服务器内部错误，请稍后重试"),
 ];
 
@@ -256,6 +266,8 @@ impl AppError {
             AppError::InvalidBody(_) => "invalid_body",
             AppError::BodyTooLarge => "body_too_large",
             AppError::InvalidQuery(_) => "invalid_query",
+            AppError::NotCheckedIn => "not_checked_in",
+            AppError::FontNotFound(_) => "font_not_found",
             AppError::Db(_) | AppError::Internal(_) => "internal_error",
         }
     }
@@ -283,9 +295,8 @@ impl AppError {
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             InvalidJson(_) | InvalidQuery(_) | InvalidAreaCode => StatusCode::BAD_REQUEST,
             BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Conflict | UsernameTaken | AlreadyDecided | GridCodesExhausted | MoveNotAllowed(_) => {
-                StatusCode::CONFLICT
-            }
+            Conflict | UsernameTaken | AlreadyDecided | GridCodesExhausted | MoveNotAllowed(_)
+            | NotCheckedIn => StatusCode::CONFLICT,
             Geometry(_)
             | GridOverlap(_)
             | InvalidBody(_)
@@ -300,6 +311,7 @@ impl AppError {
             | LocationOutside { .. }
             | PhotoRequired
             | InvalidCalendar(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            FontNotFound(_) => StatusCode::SERVICE_UNAVAILABLE,
             Db(_) | Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -519,6 +531,8 @@ mod tests {
             )]),
             AppError::InvalidImportFile("缺少必填列：姓名".into()),
             AppError::ImportRejected(serde_json::json!({"errors": []})),
+            AppError::NotCheckedIn,
+            AppError::FontNotFound("/usr/share/fonts".into()),
             AppError::Internal(anyhow::anyhow!("x")),
         ];
         errors.extend(geometry.into_iter().map(AppError::Geometry));

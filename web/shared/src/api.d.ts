@@ -224,6 +224,76 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/bulletins": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Bulletins of the caller's area and of the areas above it. */
+        get: operations["list_bulletins"];
+        put?: never;
+        /** Issues a bulletin for a period now (scoring the period first when it has not been). */
+        post: operations["create_bulletin"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/bulletins/template": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The bulletin template of a period kind. */
+        get: operations["get_template"];
+        /** Edits the bulletin template of a period kind (used from the next bulletin on). */
+        put: operations["put_template"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/bulletins/{id}/pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A bulletin's PDF. */
+        get: operations["bulletin_pdf"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/bulletins/{id}/xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A bulletin's workbook. */
+        get: operations["bulletin_xlsx"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/calendar": {
         parameters: {
             query?: never;
@@ -416,6 +486,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/dashboard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 领导驾驶舱: the area's live counts, 30-day trend, latest monthly ranking, overdue events,
+         *     map points and this month's categories.
+         */
+        get: operations["dashboard"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/departments": {
         parameters: {
             query?: never;
@@ -498,6 +588,115 @@ export interface paths {
          *     retires it. Verified national codes keep their meaning: only their label may change.
          */
         put: operations["put_dict_item"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/evaluation/compute": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Scores a period now (again): every subject of every kind. */
+        post: operations["compute"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/evaluation/indicators": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The indicators a scheme may weigh. */
+        get: operations["indicators"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/evaluation/periods": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The periods that have been scored, newest first. */
+        get: operations["periods"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/evaluation/schemes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every version of every scheme, newest first per subject kind. */
+        get: operations["list_schemes"];
+        put?: never;
+        /**
+         * A new version of a subject kind's scheme. Earlier versions stay as they were, and every
+         *     period keeps being scored under the version in force when it began.
+         */
+        post: operations["create_scheme"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/evaluation/scores": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 考核排名: every subject of a kind in the caller's area for a period, best first, ties
+         *     sharing a rank.
+         */
+        get: operations["scores"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/evaluation/scores/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One score with each indicator's value, target, weight, attainment, points and raw counts. */
+        get: operations["score_detail"];
+        put?: never;
         post?: never;
         delete?: never;
         options?: never;
@@ -628,6 +827,185 @@ export interface paths {
         put?: never;
         /** Makes a move on an event (JSON, or multipart with photos for 自行处置 / 处置反馈 / 核查). */
         post: operations["make_move"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/field/check-in": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 签到: begins a shift (an open shift is returned as it is). */
+        post: operations["check_in"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/field/check-out": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 签退: ends the shift (and a patrol still open). */
+        post: operations["check_out"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/field/heartbeat": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Heartbeat while on duty (every minute): counts online time. */
+        post: operations["heartbeat"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/field/patrols": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Patrols, newest first (at most 500). */
+        get: operations["list_patrols"];
+        put?: never;
+        /** 开始巡查 (checks the caller in when they are not). */
+        post: operations["start_patrol"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/field/patrols/{id}/finish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 结束巡查: the patrol is measured from its track. */
+        post: operations["finish_patrol"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/field/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's open shift and patrol. */
+        get: operations["status"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/field/track": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One worker's track over a day, with their patrols (supervisors; the view is audited). */
+        get: operations["track"];
+        put?: never;
+        /**
+         * Location points, batched by the app (points taken offline keep their own time). Each is
+         *     attached to the caller's patrol at that time, whose length is measured again.
+         */
+        post: operations["add_track"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/field/visits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Visits, newest first (at most 500): the caller's own, or a supervisor's area. */
+        get: operations["list_visits"];
+        put?: never;
+        /**
+         * 走访登记: a visit to a person, household, house or organisation, with a note and photos
+         *     (JSON, or multipart with the JSON in `data` and photos in `photo`).
+         */
+        post: operations["add_visit"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/field/week": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 我的本周: the caller's figures for a week. */
+        get: operations["week"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/field/workers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Grid workers of an area: on duty now or not, today's online time. */
+        get: operations["workers"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1002,6 +1380,91 @@ export interface paths {
         put?: never;
         /** The owner's ID number and phone in clear, for a stated reason (audited). */
         post: operations["unmask_house"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/inspections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Samples of the area, newest first. */
+        get: operations["list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/inspections/draw": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Draws samples over China days `from..=to` in an area. */
+        post: operations["draw"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/inspections/mine": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's returned samples: what the centre asked them to correct. */
+        get: operations["mine"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/inspections/{id}/fixed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The worker says a returned sample is corrected; it goes back to the centre for review. */
+        post: operations["fixed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/inspections/{id}/review": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Marks a sample fine, or returns it to the worker with a reason (their task). */
+        post: operations["review"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1532,6 +1995,21 @@ export interface components {
             /** Format: int64 */
             valid_to?: number | null;
         };
+        /** @description A grade band. */
+        Band: {
+            /** @description A–E (any short label). */
+            grade: string;
+            /**
+             * Format: double
+             * @description Lowest score of the band (0–100).
+             */
+            min: number;
+            /**
+             * Format: int32
+             * @description Stars (0–5).
+             */
+            stars: number;
+        };
         BoundaryRequestBody: {
             /** @description Proposed GeoJSON Polygon or MultiPolygon. */
             boundary: Record<string, never>;
@@ -1544,6 +2022,39 @@ export interface components {
             request_id?: string | null;
             valid_from: string;
             valid_to?: string | null;
+        };
+        /**
+         * @description The editable template of a period kind's bulletin. `title`, `intro` and `closing` may use
+         *     {area} {period} {reported} {closed} {closure_rate} {on_time_rate} {satisfaction_rate}
+         *     {overdue}.
+         */
+        BulletinTemplate: {
+            closing: string;
+            intro: string;
+            /** @description 发文单位 */
+            issuer: string;
+            period_kind: string;
+            title: string;
+            /**
+             * Format: int64
+             * @description Rows in the ranking tables (5–50).
+             */
+            top_n: number;
+        };
+        /** @description A bulletin (通报) as listed. */
+        BulletinView: {
+            area_code: string;
+            area_name: string;
+            created_at: string;
+            id: string;
+            /** Format: int64 */
+            pdf_bytes: number;
+            period_end: string;
+            period_kind: string;
+            period_start: string;
+            title: string;
+            /** Format: int64 */
+            xlsx_bytes: number;
         };
         CalendarInfo: {
             /** Format: int64 */
@@ -1606,6 +2117,13 @@ export interface components {
             new_value?: string | null;
             old_value?: string | null;
         };
+        /** @description A position sent with a check-in or heartbeat (optional). */
+        CheckIn: {
+            /** Format: double */
+            lat?: number | null;
+            /** Format: double */
+            lon?: number | null;
+        };
         /** @description What the web apps need to know before signing in. */
         ClientConfig: {
             /**
@@ -1616,6 +2134,19 @@ export interface components {
             tile_attribution?: string | null;
             /** @description Basemap tile URL template (`https://…/{z}/{x}/{y}.png`); none = maps without a basemap. */
             tile_url?: string | null;
+        };
+        ComputeReport: {
+            period_end: string;
+            period_start: string;
+            /** Format: int64 */
+            scores: number;
+            /** Format: double */
+            seconds: number;
+        };
+        ComputeRequest: {
+            /** @description Any China day of the period. */
+            period: string;
+            period_kind: string;
         };
         /** @description How many nodes of each lower level a node holds. */
         Counts: {
@@ -1647,6 +2178,35 @@ export interface components {
             /** @description Role codes, e.g. ["grid_worker"]. */
             roles: string[];
             username: string;
+        };
+        DashPoint: {
+            id: string;
+            /** Format: double */
+            lat: number;
+            light?: string | null;
+            /** Format: double */
+            lon: number;
+        };
+        DashRanking: {
+            period_kind: string;
+            period_label: string;
+            period_start: string;
+            rows: components["schemas"]["ScoreRow"][];
+            subject_kind: string;
+        };
+        /** @description 领导驾驶舱: one screen of the area. */
+        Dashboard: {
+            area_code: string;
+            area_name: string;
+            at: string;
+            /** @description This month's reports by category group. */
+            by_category: components["schemas"]["NameCount"][];
+            overdue: components["schemas"]["OverdueItem"][];
+            points: components["schemas"]["DashPoint"][];
+            ranking?: null | components["schemas"]["DashRanking"];
+            today: components["schemas"]["TodayCounts"];
+            /** @description The last 30 China days. */
+            trend: components["schemas"]["TrendDay"][];
         };
         DeadlineView: {
             deadline: string;
@@ -1700,6 +2260,31 @@ export interface components {
             standard_ref?: string | null;
             valid_from: string;
             valid_to?: string | null;
+        };
+        DrawReport: {
+            /** Format: int64 */
+            changed: number;
+            /** Format: int64 */
+            drawn: number;
+            /** Format: int64 */
+            new_records: number;
+            /** Format: int64 */
+            random: number;
+            /** Format: int64 */
+            suspicious: number;
+        };
+        /** @description 网上巡查: draw samples of what grid workers entered in an area over some days. */
+        DrawRequest: {
+            area?: string | null;
+            /** @description First China day (inclusive). */
+            from: string;
+            /**
+             * Format: int64
+             * @description Random samples on top of the rule-based ones (0–100).
+             */
+            random: number;
+            /** @description Last China day (inclusive). */
+            to: string;
         };
         DuplicateCandidate: {
             case_no: string;
@@ -1802,6 +2387,17 @@ export interface components {
             requested_at: string;
             /** @description pending | approved | denied */
             status: string;
+        };
+        /** @description What the caller has open now. */
+        FieldStatus: {
+            patrol?: null | components["schemas"]["PatrolView"];
+            shift?: null | components["schemas"]["ShiftView"];
+        };
+        FinishPatrol: {
+            note?: string | null;
+        };
+        Fixed: {
+            note: string;
         };
         /** @description A grid with its current boundary and members. */
         GridDetail: {
@@ -1974,6 +2570,45 @@ export interface components {
             /** @description Whether anything was written. */
             written: boolean;
         };
+        /** @description An indicator a scheme may weigh. */
+        IndicatorInfo: {
+            /** @description `higher` | `lower` */
+            better: string;
+            key: string;
+            label: string;
+            /** @description The subject kinds it applies to. */
+            subjects: string[];
+            unit: string;
+        };
+        InspectionPage: {
+            items: components["schemas"]["InspectionView"][];
+            /** Format: int64 */
+            total: number;
+        };
+        /** @description A sample under review. */
+        InspectionView: {
+            area_code: string;
+            /** @description What the worker entered: `字段：旧 → 新`. */
+            changes: string[];
+            created_at: string;
+            fixed_at?: string | null;
+            fixed_note?: string | null;
+            id: string;
+            note?: string | null;
+            /** @description `new` | `changed` | `suspicious` | `random` */
+            reason: string;
+            reason_label: string;
+            record_id: string;
+            /** @description `person` | `house` | `org` */
+            record_kind: string;
+            record_label: string;
+            reviewed_at?: string | null;
+            reviewer_name?: string | null;
+            /** @description `pending` | `fine` | `returned` | `fixed` */
+            status: string;
+            worker_id: string;
+            worker_name: string;
+        };
         /** @description One thing wrong with one field of a record (or one cell of an import row). */
         Issue: {
             /** @description Stable snake_case code: `required`, `id_check`, `unknown_code` … */
@@ -2131,6 +2766,11 @@ export interface components {
             /** @description Photos (JPEG, PNG or WebP), repeated. */
             photo: string[];
         };
+        NameCount: {
+            /** Format: int64 */
+            count: number;
+            name: string;
+        };
         NewAdmissionRequest: {
             /** @description The area whose list should include the category (township, county or city). */
             area_code: string;
@@ -2143,6 +2783,14 @@ export interface components {
             name: string;
             /** @description The source its reports carry (default `video_alarm`). */
             source?: string | null;
+        };
+        NewBulletin: {
+            /** @description Area (default: the caller's). */
+            area?: string | null;
+            /** @description Any China day of the period. */
+            period: string;
+            /** @description `week` | `month` | `quarter` | `year` */
+            period_kind: string;
         };
         NewDepartment: {
             area_code: string;
@@ -2175,6 +2823,42 @@ export interface components {
             lon?: number | null;
             /** @description grid_worker | citizen | hotline | department | leader (default from the caller's role). */
             source?: string | null;
+        };
+        /** @description One location sample as the device took it. */
+        NewPoint: {
+            /**
+             * Format: double
+             * @description Accuracy in metres, as the device reports it.
+             */
+            accuracy?: number | null;
+            /** @description When the position was taken (RFC 3339); points sent late keep their own time. */
+            at: string;
+            /** Format: double */
+            lat: number;
+            /** Format: double */
+            lon: number;
+        };
+        /** @description A new version of a subject kind's scheme. */
+        NewScheme: {
+            bands: components["schemas"]["Band"][];
+            items: components["schemas"]["SchemeItem"][];
+            name: string;
+            subject_kind: string;
+            /** @description `YYYY-MM-DD` */
+            valid_from: string;
+        };
+        /** @description A visit (走访) to a person, household, house or organisation. */
+        NewVisit: {
+            /** @description Chosen by the client (UUID), so that a retried visit is stored once. */
+            id?: string | null;
+            /** Format: double */
+            lat?: number | null;
+            /** Format: double */
+            lon?: number | null;
+            note: string;
+            subject_id: string;
+            /** @description `person` | `household` | `house` | `org` */
+            subject_kind: string;
         };
         NotificationView: {
             body: string;
@@ -2275,6 +2959,15 @@ export interface components {
             /** Format: int64 */
             version: number;
         };
+        OverdueItem: {
+            area_name: string;
+            case_no: string;
+            category_name: string;
+            deadline_at?: string | null;
+            /** Format: double */
+            hours_over: number;
+            id: string;
+        };
         ParseRequest: {
             text: string;
         };
@@ -2285,6 +2978,27 @@ export interface components {
             /** @description Standard addresses at the same place, best first, with a 0–1 score. */
             matches: components["schemas"]["AddressMatch"][];
             parsed: Record<string, never>;
+        };
+        /** @description A patrol (巡查) and what its track measured. */
+        PatrolView: {
+            ended_at?: string | null;
+            grid_code: string;
+            grid_name: string;
+            id: string;
+            /**
+             * Format: int64
+             * @description Length of the track in metres.
+             */
+            meters: number;
+            note?: string | null;
+            /**
+             * Format: int64
+             * @description Track points recorded.
+             */
+            points: number;
+            started_at: string;
+            user_id: string;
+            user_name: string;
         };
         /**
          * @description A person as entered (create and full edit). On edit, absent `id_no`/`phone` keep the stored
@@ -2447,6 +3161,13 @@ export interface components {
             /** @description The `queue` filter of `GET /api/events`. */
             queue: string;
         };
+        /** @description A raw count behind an indicator. */
+        RawCount: {
+            label: string;
+            name: string;
+            /** Format: double */
+            value: number;
+        };
         /** @description Answer to a report. */
         Reported: {
             /** @description Open events of the same category nearby in the last 72 hours. */
@@ -2469,6 +3190,11 @@ export interface components {
             residence?: string | null;
             state: string;
         };
+        Review: {
+            note?: string | null;
+            /** @description `fine` (合格) | `returned` (退回, with a reason) */
+            result: string;
+        };
         RoleView: {
             code: string;
             label: string;
@@ -2480,6 +3206,114 @@ export interface components {
             message: string;
             /** @description Spreadsheet row number (the header is row 1). */
             row: number;
+        };
+        /** @description One weighed indicator of a scheme. */
+        SchemeItem: {
+            key: string;
+            /**
+             * Format: double
+             * @description The value that earns the full weight (for lower-is-better indicators, the most that
+             *     still earns it).
+             */
+            target: number;
+            /**
+             * Format: double
+             * @description Relative weight (> 0); weights are scaled to 100.
+             */
+            weight: number;
+        };
+        /** @description One version of an evaluation scheme (考核方案). */
+        SchemeView: {
+            bands: components["schemas"]["Band"][];
+            created_at: string;
+            created_by_name: string;
+            id: string;
+            items: components["schemas"]["SchemeItem"][];
+            name: string;
+            /** @description `worker` | `grid` | `community` | `township` | `county` | `department` */
+            subject_kind: string;
+            /** @description China day from which periods are scored under this version. */
+            valid_from: string;
+            /** Format: int64 */
+            version: number;
+        };
+        /** @description A ranking: every subject of a kind in an area for one period. */
+        ScoreBoard: {
+            period_end?: string | null;
+            period_kind: string;
+            period_label?: string | null;
+            period_start?: string | null;
+            rows: components["schemas"]["ScoreRow"][];
+            scheme?: null | components["schemas"]["SchemeView"];
+            subject_kind: string;
+        };
+        /** @description A score with everything it comes from. */
+        ScoreDetail: {
+            items: components["schemas"]["ScoreItem"][];
+            period_end: string;
+            period_kind: string;
+            period_label: string;
+            period_start: string;
+            row: components["schemas"]["ScoreRow"];
+            scheme: components["schemas"]["SchemeView"];
+            subject_kind: string;
+        };
+        /** @description One indicator's part of a score. */
+        ScoreItem: {
+            /**
+             * Format: double
+             * @description 0–1: share of the target reached.
+             */
+            attainment?: number | null;
+            key: string;
+            label: string;
+            /**
+             * Format: double
+             * @description Points earned out of 100.
+             */
+            points?: number | null;
+            /** @description The counts the value comes from. */
+            raw: components["schemas"]["RawCount"][];
+            /** Format: double */
+            target: number;
+            unit: string;
+            /**
+             * Format: double
+             * @description The measured value (`null`: nothing to measure, the indicator left the score).
+             */
+            value?: number | null;
+            /** Format: double */
+            weight: number;
+        };
+        /** @description One subject's place in a ranking. */
+        ScoreRow: {
+            grade: string;
+            id: string;
+            /**
+             * Format: int64
+             * @description Subjects ranked.
+             */
+            of: number;
+            /**
+             * Format: int64
+             * @description Rank within this list (ties share a rank).
+             */
+            rank: number;
+            /** Format: double */
+            score: number;
+            /** Format: int64 */
+            stars: number;
+            subject_code: string;
+            subject_name: string;
+        };
+        /** @description A period that has been scored. */
+        ScoredPeriod: {
+            computed_at: string;
+            period_end: string;
+            period_kind: string;
+            period_start: string;
+            /** Format: int64 */
+            scores: number;
         };
         /** @description Limits of a category overridden for one area and everything below it. */
         SetLimits: {
@@ -2497,6 +3331,24 @@ export interface components {
             secret?: string | null;
             /** @description `http://` or `https://` URL; null removes the webhook. */
             url?: string | null;
+        };
+        /** @description A shift: from check-in to check-out. */
+        ShiftView: {
+            ended_at?: string | null;
+            grid_code: string;
+            id: string;
+            last_beat_at: string;
+            /**
+             * Format: int64
+             * @description Online time counted by heartbeats (minutes).
+             */
+            online_minutes: number;
+            started_at: string;
+            user_id: string;
+        };
+        StartPatrol: {
+            /** @description Chosen by the client (UUID) so that a retried start is answered with the same patrol. */
+            id?: string | null;
         };
         StateChange: {
             note?: string | null;
@@ -2536,6 +3388,61 @@ export interface components {
             replied_at?: string | null;
             reply?: string | null;
             reply_due: string;
+        };
+        /** @description Today's counts on the leader dashboard. */
+        TodayCounts: {
+            /** Format: int64 */
+            closed: number;
+            /** Format: int64 */
+            online_workers: number;
+            /**
+             * Format: int64
+             * @description Open events (not closed, voided or merged).
+             */
+            open: number;
+            /**
+             * Format: int64
+             * @description Open events past their time limit (red).
+             */
+            overdue: number;
+            /** Format: int64 */
+            reported: number;
+            /** Format: int64 */
+            workers: number;
+        };
+        TrackAccepted: {
+            /**
+             * Format: int64
+             * @description Points stored now (points already stored are not counted again).
+             */
+            accepted: number;
+        };
+        TrackBatch: {
+            /** @description At most 1,000 points per batch. */
+            points: components["schemas"]["NewPoint"][];
+        };
+        TrackPoint: {
+            at: string;
+            /** Format: double */
+            lat: number;
+            /** Format: double */
+            lon: number;
+            patrol_id?: string | null;
+        };
+        /** @description One worker's track over one day. */
+        TrackView: {
+            day: string;
+            patrols: components["schemas"]["PatrolView"][];
+            points: components["schemas"]["TrackPoint"][];
+            user_id: string;
+            user_name: string;
+        };
+        TrendDay: {
+            /** Format: int64 */
+            closed: number;
+            day: string;
+            /** Format: int64 */
+            reported: number;
         };
         /** @description Why personal data is being shown in clear (audited). */
         UnmaskRequest: {
@@ -2586,6 +3493,68 @@ export interface components {
             /** @description active | disabled */
             status: string;
             username: string;
+        };
+        VisitView: {
+            grid_code: string;
+            id: string;
+            /** Format: double */
+            lat?: number | null;
+            /** Format: double */
+            lon?: number | null;
+            note: string;
+            /** @description SHA-256 of each photo (`GET /api/files/{sha256}?visit={id}`). */
+            photos: string[];
+            subject_id: string;
+            subject_kind: string;
+            subject_label: string;
+            user_id: string;
+            user_name: string;
+            visited_at: string;
+        };
+        /** @description A grid worker's figures for one week (Monday to Sunday). */
+        WeekFigures: {
+            /**
+             * Format: int64
+             * @description Events reported (not voided).
+             */
+            events_reported: number;
+            from: string;
+            /** Format: int64 */
+            online_minutes: number;
+            /** Format: int64 */
+            patrol_meters: number;
+            /** Format: int64 */
+            patrols: number;
+            /**
+             * Format: int64
+             * @description Base records collected (新增登记).
+             */
+            records_new: number;
+            /**
+             * Format: int64
+             * @description Base records updated (distinct records changed).
+             */
+            records_updated: number;
+            to: string;
+            /**
+             * Format: int64
+             * @description 核查回访 done.
+             */
+            verifications: number;
+            /** Format: int64 */
+            visits: number;
+        };
+        /** @description A grid worker as their supervisor sees them today. */
+        WorkerStatus: {
+            grid_code: string;
+            grid_name: string;
+            last_beat_at?: string | null;
+            name: string;
+            /** @description Checked in with a heartbeat in the last five minutes. */
+            online: boolean;
+            /** Format: int64 */
+            today_minutes: number;
+            user_id: string;
         };
     };
     responses: never;
@@ -3040,6 +4009,211 @@ export interface operations {
             };
         };
     };
+    list_bulletins: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulletinView"][];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_bulletin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewBulletin"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulletinView"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description 缺少中文字体 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_template: {
+        parameters: {
+            query: {
+                period_kind: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulletinTemplate"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    put_template: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BulletinTemplate"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulletinTemplate"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    bulletin_pdf: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 通报编号 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description PDF */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": unknown;
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    bulletin_xlsx: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 通报编号 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description xlsx */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     calendar_info: {
         parameters: {
             query?: never;
@@ -3474,6 +4648,35 @@ export interface operations {
             };
         };
     };
+    dashboard: {
+        parameters: {
+            query?: {
+                area?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Dashboard"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     list_departments: {
         parameters: {
             query?: {
@@ -3691,6 +4894,233 @@ export interface operations {
                 };
             };
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    compute: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ComputeRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ComputeReport"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    indicators: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IndicatorInfo"][];
+                };
+            };
+        };
+    };
+    periods: {
+        parameters: {
+            query?: {
+                period_kind?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScoredPeriod"][];
+                };
+            };
+        };
+    };
+    list_schemes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SchemeView"][];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_scheme: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewScheme"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SchemeView"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    scores: {
+        parameters: {
+            query?: {
+                /** @description `week` | `month` | `quarter` | `year` (default `month`). */
+                period_kind?: string | null;
+                /** @description Any China day of the period; the latest scored period when absent. */
+                period?: string | null;
+                /** @description Default: the level below the caller's area. */
+                subject_kind?: string | null;
+                /** @description Area subtree (default: the caller's area). */
+                area?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScoreBoard"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    score_detail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 评分编号 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScoreDetail"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4092,6 +5522,450 @@ export interface operations {
             };
         };
     };
+    check_in: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CheckIn"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShiftView"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    check_out: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShiftView"];
+                };
+            };
+            /** @description 尚未签到 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    heartbeat: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CheckIn"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShiftView"];
+                };
+            };
+            /** @description 尚未签到 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_patrols: {
+        parameters: {
+            query?: {
+                /** @description One worker; the caller when absent and the caller is a grid worker. */
+                user_id?: string | null;
+                /** @description Area subtree (supervisors). */
+                area?: string | null;
+                /** @description Visits to this record. */
+                subject_id?: string | null;
+                /** @description From this China day (inclusive). */
+                from?: string | null;
+                /** @description To this China day (inclusive). */
+                to?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PatrolView"][];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    start_patrol: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StartPatrol"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PatrolView"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    finish_patrol: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 巡查编号 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FinishPatrol"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PatrolView"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FieldStatus"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    track: {
+        parameters: {
+            query: {
+                user_id: string;
+                /** @description China day `YYYY-MM-DD`; today when absent. */
+                day?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrackView"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    add_track: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TrackBatch"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrackAccepted"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_visits: {
+        parameters: {
+            query?: {
+                /** @description One worker; the caller when absent and the caller is a grid worker. */
+                user_id?: string | null;
+                /** @description Area subtree (supervisors). */
+                area?: string | null;
+                /** @description Visits to this record. */
+                subject_id?: string | null;
+                /** @description From this China day (inclusive). */
+                from?: string | null;
+                /** @description To this China day (inclusive). */
+                to?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VisitView"][];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    add_visit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewVisit"];
+            };
+        };
+        responses: {
+            /** @description 同一编号再次提交，返回已登记的走访 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VisitView"];
+                };
+            };
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VisitView"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    week: {
+        parameters: {
+            query?: {
+                /** @description Any China day of the week; today when absent. */
+                day?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WeekFigures"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    workers: {
+        parameters: {
+            query?: {
+                area?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkerStatus"][];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     get_file: {
         parameters: {
             query?: {
@@ -4102,6 +5976,8 @@ export interface operations {
                  *     it, the photo is served if one of the first events that carry it is visible.
                  */
                 event?: string | null;
+                /** @description The visit (走访) the photo belongs to, when it is a visit's photo. */
+                visit?: string | null;
             };
             header?: never;
             path: {
@@ -4980,6 +6856,188 @@ export interface operations {
                 };
             };
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list: {
+        parameters: {
+            query?: {
+                status?: string | null;
+                area?: string | null;
+                page?: number | null;
+                per_page?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InspectionPage"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    draw: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DrawRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DrawReport"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    mine: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InspectionView"][];
+                };
+            };
+        };
+    };
+    fixed: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 抽查编号 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Fixed"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InspectionView"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    review: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 抽查编号 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Review"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InspectionView"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

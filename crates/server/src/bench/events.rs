@@ -242,13 +242,15 @@ pub async fn full_loop(url: Option<&str>, clients: usize, events: usize) -> anyh
 
 /// Fills `events` with `n` synthetic events of the demo city, generated inside the
 /// database: reported over `days` days before `until`; `open_share` of them are being
-/// handled (with timers), the rest closed with indicator facts.
-async fn bulk(
+/// handled (with timers), the rest closed with indicator facts. `reporter` is an SQL
+/// expression of the row number `i` giving the reporter's user id.
+pub(crate) async fn bulk(
     db: &Db,
     n: i64,
     days: i64,
     until: chrono::DateTime<chrono::Utc>,
     open_every: i64,
+    reporter: &str,
 ) -> anyhow::Result<()> {
     let grids: Vec<(String,)> = sqlx::query_as("SELECT code FROM grids ORDER BY code")
         .fetch_all(&db.pool)
@@ -307,7 +309,7 @@ async fn bulk(
              SELECT 'bench-' || CAST(i AS TEXT), 'B' || CAST(i AS TEXT), c.code, g.code, substr(g.code, 1, 9),
                  'department', substr(g.code, 1, 6) || '-cgj', substr(g.code, 1, 6) || '-cgj',
                  CASE WHEN i % {open_every} = 0 THEN 'handling' ELSE 'closed' END,
-                 'grid_worker', 'normal', '压测事件', 116.0, 36.4, 'bench', '网格员', 'grid_worker', 5,
+                 'grid_worker', 'normal', '压测事件', 116.0, 36.4, {reporter}, '网格员', 'grid_worker', 5,
                  CASE WHEN i % {open_every} = 0 THEN 'handle' END,
                  CASE WHEN i % {open_every} = 0 THEN t.t END,
                  CASE WHEN i % {open_every} = 0 THEN 2400 END, 0, NULL, 'green',
@@ -340,7 +342,7 @@ pub async fn deadlines(url: Option<&str>, n: i64, due_every: i64) -> anyhow::Res
     let now = chrono::DateTime::parse_from_rfc3339("2026-11-27T16:00:00+08:00")?
         .with_timezone(&chrono::Utc);
     let t = Instant::now();
-    bulk(&scratch.db, n, 10, now, 1).await?;
+    bulk(&scratch.db, n, 10, now, 1, "'bench'").await?;
     // Timers: yellow and red for each; the due ones are those whose red fell due an hour ago.
     let (past, future) = (
         fmt_time(now - chrono::Duration::hours(1)),
@@ -402,7 +404,7 @@ pub async fn stats(url: Option<&str>, n: i64) -> anyhow::Result<f64> {
     let until = chrono::DateTime::parse_from_rfc3339("2026-11-30T23:59:00+08:00")?
         .with_timezone(&chrono::Utc);
     let t = Instant::now();
-    bulk(&scratch.db, n, 182, until, 50).await?; // (also rebuilds the rollup)
+    bulk(&scratch.db, n, 182, until, 50, "'bench'").await?; // (also rebuilds the rollup)
     if scratch.db.backend == crate::db::Backend::Postgres {
         sqlx::raw_sql("VACUUM ANALYZE events")
             .execute(&scratch.db.pool)

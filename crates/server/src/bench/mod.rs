@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 pub mod events;
 pub mod people;
+pub mod scores;
 
 /// A scratch database for one benchmark run: a temporary SQLite file, or a fresh schema in
 /// the PostgreSQL database at `url` (dropped by `finish`).

@@ -11,6 +11,7 @@ use crate::db::{Db, now};
 use civgrid_core::AreaCode;
 use civgrid_core::synth::{Lattice, Rect, noise, treemap};
 
+pub mod activity;
 pub mod history;
 pub mod people;
 

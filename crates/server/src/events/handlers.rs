@@ -1011,14 +1011,26 @@ pub async fn get_file(
     let path = files::path(std::path::Path::new(&state.cfg.files_dir), &sha, thumb)
         .ok_or(AppError::FileNotFound)?;
     let mut c = state.db.read.acquire().await?;
-    let evs = store::events_of_photo(&mut c, &sha, q.event.as_deref()).await?;
+    if let Some(visit) = &q.visit {
+        let v = crate::fieldwork::store::get(&mut c, visit)
+            .await?
+            .filter(|v| v.kind == "visit" && v.photos.as_deref().is_some_and(|p| p.contains(&sha)))
+            .ok_or(AppError::FileNotFound)?;
+        if v.user_id != user.id
+            && !(user.can(Perm::ViewTracks) && v.area_code.starts_with(user.area.as_str()))
+        {
+            return Err(AppError::OutOfScope);
+        }
+    } else {
+        let evs = store::events_of_photo(&mut c, &sha, q.event.as_deref()).await?;
+        if evs.is_empty() {
+            return Err(AppError::FileNotFound);
+        }
+        if !evs.iter().any(|e| flow::visible(&user, e)) {
+            return Err(AppError::OutOfScope);
+        }
+    }
     drop(c);
-    if evs.is_empty() {
-        return Err(AppError::FileNotFound);
-    }
-    if !evs.iter().any(|e| flow::visible(&user, e)) {
-        return Err(AppError::OutOfScope);
-    }
     let bytes = tokio::fs::read(&path)
         .await
         .map_err(|_| AppError::FileNotFound)?;

@@ -148,7 +148,7 @@ pub async fn tick(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<TickRe
     Ok(rep)
 }
 
-/// Runs the job every `tick_seconds` until the process ends.
+/// Runs this job, then the evaluation job, every `tick_seconds` until the process ends.
 pub fn spawn(state: AppState) {
     let every = Duration::from_secs(state.cfg.tick_seconds.max(1));
     tokio::spawn(async move {
@@ -161,6 +161,11 @@ pub fn spawn(state: AppState) {
                 Ok(r) if r != TickReport::default() => tracing::info!(?r, "deadline job"),
                 Ok(_) => {}
                 Err(e) => tracing::error!(error = %e, "deadline job failed"),
+            }
+            match crate::evaluation::jobs::tick(&state, now).await {
+                Ok(r) if r != Default::default() => tracing::info!(?r, "evaluation job"),
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "evaluation job failed"),
             }
         }
     });

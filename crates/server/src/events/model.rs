@@ -400,4 +400,6 @@ pub struct FileQuery {
     /// The event the photo is shown with (the links of an event's timeline carry it). Without
     /// it, the photo is served if one of the first events that carry it is visible.
     pub event: Option<String>,
+    /// The visit (走访) the photo belongs to, when it is a visit's photo.
+    pub visit: Option<String>,
 }

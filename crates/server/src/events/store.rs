@@ -713,8 +713,11 @@ async fn grouped(
     key: &str,
     w: &Where,
 ) -> Result<Vec<(String, Counts)>, sqlx::Error> {
+    // A constant key (`GroupBy::None`) is named by position: PostgreSQL refuses
+    // `GROUP BY ''`, and without a GROUP BY an empty table would give one row of NULLs.
+    let group = if key.starts_with('\'') { "1" } else { key };
     let sql = format!(
-        "SELECT {key} AS k, {sums} FROM {table} WHERE {} GROUP BY {key}",
+        "SELECT {key} AS k, {sums} FROM {table} WHERE {} GROUP BY {group}",
         w.sql()
     );
     let mut q = sqlx::query_as::<_, CountsRow>(&sql);

@@ -6,6 +6,7 @@ mod areas;
 mod audit;
 mod auth;
 mod events;
+mod fieldwork;
 mod grids;
 mod health;
 mod import;
