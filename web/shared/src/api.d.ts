@@ -2394,6 +2394,11 @@ export interface components {
             shift?: null | components["schemas"]["ShiftView"];
         };
         FinishPatrol: {
+            /**
+             * @description When the worker finished (RFC 3339), for a finish sent late from offline; now when
+             *     absent.
+             */
+            ended_at?: string | null;
             note?: string | null;
         };
         Fixed: {

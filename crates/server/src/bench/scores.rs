@@ -79,6 +79,20 @@ pub async fn scores(
             .execute(&db.pool)
             .await?;
     }
+    // Indexes are built once after the rows are in (as a bulk load would), not row by row.
+    let indexes = [
+        ("activities_user", "activities (user_id, kind, ended_at)"),
+        ("activities_day", "activities (day, user_id)"),
+        ("activities_area", "activities (area_code, day)"),
+        ("activities_subject", "activities (subject_id)"),
+        ("record_changes_entity", "record_changes (entity_id, at)"),
+        ("record_changes_actor", "record_changes (actor_id, at)"),
+    ];
+    for (name, _) in indexes {
+        sqlx::raw_sql(&format!("DROP INDEX {name}"))
+            .execute(&db.pool)
+            .await?;
+    }
     let moves = activities * 4 / 5;
     series(
         db,
@@ -110,6 +124,11 @@ pub async fn scores(
         ),
     )
     .await?;
+    for (name, on) in indexes {
+        sqlx::raw_sql(&format!("CREATE INDEX {name} ON {on}"))
+            .execute(&db.pool)
+            .await?;
+    }
     if db.backend == Backend::Postgres {
         sqlx::raw_sql("VACUUM ANALYZE").execute(&db.pool).await?;
     } else {

@@ -97,7 +97,8 @@ const VISIT_NOTES: &[&str] = &[
 pub async fn seed(db: &Db, days: i64, now: DateTime<Utc>) -> anyhow::Result<Seeded> {
     let grids = grid_points(db).await?;
     let houses: Vec<(String, String, String)> = sqlx::query_as(
-        "SELECT id, COALESCE(name, house_no), area_code FROM houses ORDER BY area_code, id",
+        "SELECT h.id, COALESCE(h.name, a.full_text, h.house_no), h.area_code FROM houses h \
+         LEFT JOIN addresses a ON a.id = h.address_id ORDER BY h.area_code, h.id",
     )
     .fetch_all(&db.pool)
     .await?;

@@ -24,7 +24,7 @@ pub fn default_template(kind: &str) -> BulletinTemplate {
     };
     BulletinTemplate {
         period_kind: kind.into(),
-        title: "{area}网格化服务管理工作通报（{period}）".into(),
+        title: "{area}{period}网格化服务管理工作通报".into(),
         intro: format!(
             "按照“{what}”工作要求，现将{{period}}全{{area}}网格化服务管理工作情况通报如下。\
              {span}共受理事件 {{reported}} 件，办结 {{closed}} 件，结案率 {{closure_rate}}，\
@@ -34,7 +34,7 @@ pub fn default_template(kind: &str) -> BulletinTemplate {
         closing: "请排名靠后的单位认真分析原因，制定整改措施，切实提升事件办理质效。\
                   各级综治中心要加强督导检查，确保各项工作落到实处。"
             .into(),
-        issuer: "综治中心".into(),
+        issuer: "{area}综治中心".into(),
         top_n: 10,
     }
 }
@@ -147,18 +147,28 @@ fn fit(s: &str, size: f32, width: f32) -> String {
     out
 }
 
-/// Breaks a paragraph into lines of at most `width`.
+/// Breaks a paragraph into lines of at most `width`, keeping runs of Latin letters, digits
+/// and their punctuation (`91.80%`) whole.
 fn wrap(s: &str, size: f32, width: f32) -> Vec<String> {
+    let latin = |c: char| c.is_ascii_graphic();
     let mut lines = vec![];
-    let mut cur = String::new();
+    let mut cur: Vec<char> = vec![];
     for c in s.chars() {
         cur.push(c);
-        if text_width(&cur, size) > width {
-            cur.pop();
-            lines.push(std::mem::take(&mut cur));
-            cur.push(c);
+        if text_width(&cur.iter().collect::<String>(), size) > width {
+            let mut cut = cur.len() - 1;
+            if latin(c) {
+                let run = cur.iter().rev().take_while(|c| latin(**c)).count();
+                if run < cur.len() {
+                    cut = cur.len() - run;
+                }
+            }
+            let rest = cur.split_off(cut);
+            lines.push(cur.iter().collect());
+            cur = rest;
         }
     }
+    let cur: String = cur.into_iter().collect();
     if !cur.is_empty() {
         lines.push(cur);
     }
@@ -652,6 +662,10 @@ mod tests {
     fn text_is_wrapped_and_cut_to_width() {
         let lines = wrap("一二三四五六七八九十", 10.0, 35.0);
         assert_eq!(lines, vec!["一二三", "四五六", "七八九", "十"]);
+        assert_eq!(
+            wrap("满意率 91.80%。", 10.0, 60.0),
+            vec!["满意率 ", "91.80%。"]
+        );
         assert_eq!(fit("一二三四五", 10.0, 40.0), "一二三…");
         assert_eq!(fit("短", 10.0, 40.0), "短");
     }

@@ -142,7 +142,7 @@ pub async fn issue_bulletin(
         period_label: label.clone(),
         intro: bulletin::fill(&template.intro, &area_name, &label, &counts),
         closing: bulletin::fill(&template.closing, &area_name, &label, &counts),
-        issuer: template.issuer.clone(),
+        issuer: bulletin::fill(&template.issuer, &area_name, &label, &counts),
         date: {
             let d = china_day(state.clock.now());
             format!(

@@ -18,10 +18,11 @@ pub struct Computed {
 /// Scores every subject of every kind for `period`, as of `at`.
 pub async fn compute(db: &Db, period: &Period, at: DateTime<Utc>) -> anyhow::Result<Computed> {
     let started = std::time::Instant::now();
-    let measured = measure::measure(&db.pool, period).await?;
+    // Reads run beside the writer (SQLite: several read-only connections on the WAL).
+    let measured = measure::measure(&db.read, period).await?;
     let start = period.start.to_string();
     let mut rows = Vec::new();
-    let mut c = db.pool.acquire().await?;
+    let mut c = db.read.acquire().await?;
     for kind in SubjectKind::ALL {
         let Some(subjects) = measured.get(&kind) else {
             continue;
@@ -32,6 +33,10 @@ pub async fn compute(db: &Db, period: &Period, at: DateTime<Utc>) -> anyhow::Res
         let scheme: Scheme = serde_json::from_str(&row.body)?;
         for (code, m) in subjects {
             let scored = scheme.score(|key| m.value(kind, key));
+            // A subject with nothing to measure (no events, no grid workers) is not ranked.
+            if scored.items.iter().all(|i| i.value.is_none()) {
+                continue;
+            }
             let items: Vec<ScoreItem> = scored
                 .items
                 .iter()

@@ -336,12 +336,24 @@ pub async fn finish_patrol(
     if note.as_ref().is_some_and(|n| n.chars().count() > 500) {
         return Err(AppError::validation("note", "巡查情况最多 500 字"));
     }
+    let now = state.clock.now();
     let mut tx = state.db.begin().await?;
     let p = store::get(&mut tx, &id)
         .await?
         .filter(|p| p.kind == "patrol" && p.user_id == user.id)
         .ok_or(AppError::RecordNotFound("patrol"))?;
-    let p = finish(&mut tx, p, note, state.clock.now()).await?;
+    let ended = match b.ended_at.as_deref() {
+        None => now,
+        Some(t) => parse_time(t)
+            .filter(|t| {
+                *t <= now + Duration::minutes(CLOCK_SKEW_MINUTES)
+                    && parse_time(&p.started_at).is_some_and(|s| *t >= s)
+            })
+            .ok_or_else(|| {
+                AppError::validation("ended_at", "结束时间须在巡查开始之后、当前时间之前")
+            })?,
+    };
+    let p = finish(&mut tx, p, note, ended.min(now)).await?;
     let out = patrol_out(&mut tx, p).await?;
     tx.commit().await?;
     Ok(Json(out))

@@ -55,6 +55,9 @@ pub struct StartPatrol {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct FinishPatrol {
     pub note: Option<String>,
+    /// When the worker finished (RFC 3339), for a finish sent late from offline; now when
+    /// absent.
+    pub ended_at: Option<String>,
 }
 
 /// A patrol (巡查) and what its track measured.

@@ -350,7 +350,10 @@ pub async fn subject(
     let sql = match kind {
         "person" => "SELECT name, area_code FROM people WHERE id = $1",
         "household" => "SELECT household_no, area_code FROM households WHERE id = $1",
-        "house" => "SELECT COALESCE(name, house_no), area_code FROM houses WHERE id = $1",
+        "house" => {
+            "SELECT COALESCE(h.name, a.full_text, h.house_no), h.area_code FROM houses h \
+             LEFT JOIN addresses a ON a.id = h.address_id WHERE h.id = $1"
+        }
         "org" => "SELECT name, area_code FROM orgs WHERE id = $1",
         _ => return Ok(None),
     };

@@ -241,6 +241,26 @@ async fn shifts_patrols_tracks_and_visits(b: Backend) {
     assert!(me_row.is_some_and(|w| w["online"] == false), "{ws}");
     let (_, ps) = town.get(&format!("/api/field/patrols?user_id={wid}")).await;
     assert_eq!(ps.as_array().unwrap().len(), 1);
+
+    // A finish sent late from offline ends the patrol when the worker finished it.
+    set_clock(&app, "2026-11-10T11:00:00+08:00");
+    let p2 = ok(&worker, "/api/field/patrols", json!({})).await;
+    let finish = format!("/api/field/patrols/{}/finish", p2["id"].as_str().unwrap());
+    set_clock(&app, "2026-11-10T12:00:00+08:00");
+    let (s, e) = worker
+        .post(&finish, json!({"ended_at": "2026-11-10T10:59:00+08:00"}))
+        .await;
+    assert_eq!(
+        (s, e["details"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("ended_at"))
+    );
+    let f = ok(
+        &worker,
+        &finish,
+        json!({"ended_at": "2026-11-10T11:20:00+08:00"}),
+    )
+    .await;
+    assert_eq!(f["ended_at"], "2026-11-10T03:20:00.000000Z");
 }
 both!(shifts_patrols_tracks_and_visits);
 
