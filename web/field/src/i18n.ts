@@ -220,6 +220,119 @@ const dict: Dict = {
   'tasks.finished': { zh: '没有更多了', en: 'No more' },
   'tasks.cached': { zh: '离线：显示上次加载的内容', en: 'Offline: showing the last loaded list' },
 
+  'home.work': { zh: '今日工作', en: 'Today' },
+  'home.onDuty': { zh: '已签到 · 在线 {m}', en: 'On duty · online {m}' },
+  'home.offDuty': { zh: '未签到', en: 'Not checked in' },
+  'home.dutyUnknown': { zh: '签到状态暂不可用', en: 'Duty status unavailable' },
+  'home.patrol': { zh: '巡查', en: 'Patrol' },
+  'home.patrolOn': { zh: '巡查中 · {time}', en: 'Patrolling · {time}' },
+  'home.patrolStart': { zh: '开始巡查', en: 'Start a patrol' },
+  'home.visit': { zh: '走访登记', en: 'Log a visit' },
+  'home.week': { zh: '我的本周', en: 'My week' },
+  'home.returned': { zh: '巡查退回', en: 'Returned records' },
+
+  'work.title': { zh: '签到与巡查', en: 'Duty and patrol' },
+  'work.shift': { zh: '签到', en: 'Duty' },
+  'work.notCheckedIn': { zh: '未签到', en: 'Not checked in' },
+  'work.checkedInSince': { zh: '{t} 签到', en: 'Checked in at {t}' },
+  'work.online': { zh: '在线时长', en: 'Online' },
+  'work.lastBeat': { zh: '最近在线 {t}', en: 'Last seen {t}' },
+  'work.checkIn': { zh: '签到', en: 'Check in' },
+  'work.checkOut': { zh: '签退', en: 'Check out' },
+  'work.checkedIn': { zh: '已签到', en: 'Checked in' },
+  'work.checkedOut': { zh: '已签退，本班在线 {m}', en: 'Checked out; online {m}' },
+  'work.checkInOffline': { zh: '离线状态无法签到，请联网后重试', en: 'Offline: check in when online' },
+  'work.checkOutOffline': { zh: '离线状态无法签退，请联网后重试', en: 'Offline: check out when online' },
+  'work.checkOutConfirm': { zh: '正在巡查，签退将同时结束本次巡查。确定签退？', en: 'You are patrolling; checking out finishes the patrol. Check out?' },
+  'work.patrol': { zh: '巡查', en: 'Patrol' },
+  'work.noPatrol': { zh: '未在巡查。开始巡查后每隔 15–30 秒记录一次位置。', en: 'Not patrolling. A patrol records your position every 15–30 s.' },
+  'work.startPatrol': { zh: '开始巡查', en: 'Start patrol' },
+  'work.finishPatrol': { zh: '结束巡查', en: 'Finish patrol' },
+  'work.patrolOffline': { zh: '离线状态无法开始巡查，请联网后重试', en: 'Offline: start the patrol when online' },
+  'work.started': { zh: '已开始巡查', en: 'Patrol started' },
+  'work.since': { zh: '{t} 开始', en: 'Started {t}' },
+  'work.elapsed': { zh: '用时', en: 'Time' },
+  'work.distance': { zh: '里程', en: 'Distance' },
+  'work.points': { zh: '轨迹点', en: 'Points' },
+  'work.km': { zh: '{km} 公里', en: '{km} km' },
+  'work.pending': { zh: '{n} 个位置点待发送（已保存在本机，联网后自动发送）', en: '{n} points waiting (kept on this phone, sent when online)' },
+  'work.pendingFinish': { zh: '{n} 次巡查已结束，待联网后提交', en: '{n} finished patrols wait for the network' },
+  'work.trackServer': { zh: '服务器暂不可用，位置点稍后自动发送', en: 'Server unavailable; points are sent later' },
+  'work.noGps': { zh: '尚未定位：定位成功后开始记录轨迹', en: 'No position yet: the track starts with the first fix' },
+  'work.note': { zh: '巡查情况', en: 'Findings' },
+  'work.notePh': { zh: '巡查中发现的情况（选填，最多 500 字）', en: 'What you found (optional, up to 500 characters)' },
+  'work.tooLong': { zh: '巡查情况最多 500 字', en: 'At most 500 characters' },
+  'work.finished': { zh: '巡查已结束', en: 'Patrol finished' },
+  'work.finishedOffline': { zh: '巡查已结束，将在联网后提交', en: 'Patrol finished; sent when online' },
+  'work.last': { zh: '上次巡查：{km} 公里 · {n} 个点', en: 'Last patrol: {km} km · {n} points' },
+  'work.cached': { zh: '离线：显示上次加载的状态', en: 'Offline: showing the last known status' },
+  'work.unknown': { zh: '签到状态暂不可用，请联网后重试', en: 'Status unavailable; try again when online' },
+  'work.more': { zh: '更多', en: 'More' },
+
+  'visit.title': { zh: '走访登记', en: 'Log a visit' },
+  'visit.editTitle': { zh: '修改待发送的走访', en: 'Edit queued visit' },
+  'visit.kind': { zh: '走访对象', en: 'Visiting' },
+  'visit.kind.person': { zh: '人员', en: 'Person' },
+  'visit.kind.household': { zh: '户', en: 'Household' },
+  'visit.kind.house': { zh: '房屋', en: 'House' },
+  'visit.kind.org': { zh: '组织', en: 'Organisation' },
+  'visit.subject': { zh: '对象', en: 'Who' },
+  'visit.pick': { zh: '请选择走访对象', en: 'Choose whom you visited' },
+  'visit.search.person': { zh: '姓名（两字起）/身份证号或后4、6位/电话', en: 'Name / ID no. or last 4/6 / phone' },
+  'visit.search.household': { zh: '户内人员的姓名/身份证号/电话', en: 'A member: name / ID no. / phone' },
+  'visit.search.house': { zh: '房屋地址（两字起）或房屋编号', en: 'Address or house no.' },
+  'visit.search.org': { zh: '组织名称（两字起）或统一社会信用代码', en: 'Name or credit code' },
+  'visit.searchShort': { zh: '请至少输入两个字', en: 'Type at least two characters' },
+  'visit.noResult': { zh: '没有找到', en: 'Nothing found' },
+  'visit.offline': { zh: '离线状态无法查询走访对象，请联网后选择', en: 'Offline: choose whom you visited when online' },
+  'visit.noHousehold': { zh: '该人员未登记户，请选择户内其他成员或改为“人员”', en: 'This person has no household; choose another member or “Person”' },
+  'visit.householdOf': { zh: '户号 {no}（{name} 所在户）', en: 'Household {no} ({name})' },
+  'visit.note': { zh: '走访情况', en: 'Notes' },
+  'visit.notePh': { zh: '走访了解到的情况、群众诉求等', en: 'What you learned, requests' },
+  'visit.photos': { zh: '现场照片（选填）', en: 'Photos (optional)' },
+  'visit.needSubject': { zh: '请选择走访对象', en: 'Choose whom you visited' },
+  'visit.needNote': { zh: '请填写走访情况', en: 'Enter the notes' },
+  'visit.tooLong': { zh: '走访情况最多 2000 字', en: 'At most 2000 characters' },
+  'visit.submit': { zh: '提交走访', en: 'Submit' },
+  'visit.save': { zh: '保存并重新发送', en: 'Save and resend' },
+  'visit.searchGo': { zh: '搜索', en: 'Search' },
+  'visit.gone': { zh: '该项已不在队列中', en: 'No longer queued' },
+  'visit.recent': { zh: '本周走访', en: 'Visits this week' },
+  'queue.kind.visit': { zh: '走访', en: 'Visit' },
+
+  'week.title': { zh: '我的本周', en: 'My week' },
+  'week.range': { zh: '{from} 至 {to}', en: '{from} to {to}' },
+  'week.prev': { zh: '上一周', en: 'Previous week' },
+  'week.next': { zh: '下一周', en: 'Next week' },
+  'week.online': { zh: '在线时长', en: 'Online' },
+  'week.patrols': { zh: '巡查次数', en: 'Patrols' },
+  'week.km': { zh: '巡查里程', en: 'Patrolled' },
+  'week.visits': { zh: '走访', en: 'Visits' },
+  'week.recordsNew': { zh: '新增登记', en: 'Records added' },
+  'week.recordsUpdated': { zh: '更新信息', en: 'Records updated' },
+  'week.events': { zh: '上报事件', en: 'Events reported' },
+  'week.verifications': { zh: '核查回访', en: 'Verifications' },
+  'week.hours': { zh: '{h} 小时', en: '{h} h' },
+  'week.times': { zh: '{n} 次', en: '{n}' },
+  'week.items': { zh: '{n} 条', en: '{n}' },
+  'week.cached': { zh: '离线：显示上次加载的数据', en: 'Offline: showing the last loaded figures' },
+
+  'tasks.inspections': { zh: '巡查退回', en: 'Returned' },
+  'insp.reason': { zh: '抽查原因：{r}', en: 'Drawn as: {r}' },
+  'insp.returned': { zh: '退回原因：{note}', en: 'Returned: {note}' },
+  'insp.by': { zh: '{name} {at} 退回', en: 'Returned by {name} {at}' },
+  'insp.changes': { zh: '抽查内容：{c}', en: 'Changes: {c}' },
+  'insp.fix': { zh: '已整改', en: 'Fixed' },
+  'insp.fixTitle': { zh: '整改说明', en: 'What was fixed' },
+  'insp.fixNotePh': { zh: '说明已如何整改（必填）', en: 'Say what you fixed (required)' },
+  'insp.needNote': { zh: '请填写整改情况', en: 'Say what you fixed' },
+  'insp.done': { zh: '已提交整改，等待复核', en: 'Sent for review' },
+  'insp.open': { zh: '查看人员', en: 'Open the person' },
+  'insp.offline': { zh: '离线状态无法提交，请联网后重试', en: 'Offline: try again when online' },
+  'insp.kind.person': { zh: '人员', en: 'Person' },
+  'insp.kind.house': { zh: '房屋', en: 'House' },
+  'insp.kind.org': { zh: '组织', en: 'Organisation' },
+
   'event.title': { zh: '事件详情', en: 'Event' },
   'event.category': { zh: '类别', en: 'Category' },
   'event.reportedAt': { zh: '上报时间', en: 'Reported' },
@@ -268,4 +381,26 @@ export function shortTime(s: string | number | null | undefined): string {
   const d = new Date(s);
   const p = (n: number) => String(n).padStart(2, '0');
   return `${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+
+/** Minutes as "2小时5分钟" ("2h 5m"). */
+export function minutesText(m: number | null | undefined): string {
+  const v = Math.max(0, Math.round(m ?? 0));
+  const h = Math.floor(v / 60);
+  const r = v % 60;
+  if (lang.value === 'en') return [h ? `${h}h` : '', r || !h ? `${r}m` : ''].join(' ').trim();
+  return (h ? `${h}小时` : '') + (r || !h ? `${r}分钟` : '');
+}
+
+/** Seconds as "1:02:03" or "02:03". */
+export function clock(secs: number): string {
+  const s = Math.max(0, Math.floor(secs));
+  const p = (n: number) => String(n).padStart(2, '0');
+  const h = Math.floor(s / 3600);
+  return (h ? `${h}:` : '') + `${p(Math.floor((s % 3600) / 60))}:${p(s % 60)}`;
+}
+
+/** Metres as kilometres with two decimals. */
+export function km(m: number | null | undefined): string {
+  return ((m ?? 0) / 1000).toFixed(2);
 }

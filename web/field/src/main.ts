@@ -7,6 +7,7 @@ import { router } from './router';
 import { onUnauthenticated } from './api';
 import { refreshMe, sessionEnded } from './session';
 import { startSender } from './store';
+import { startFieldwork } from './fieldwork';
 import { lang } from './i18n';
 
 document.documentElement.lang = lang.value === 'zh' ? 'zh-CN' : 'en';
@@ -22,6 +23,7 @@ onUnauthenticated(signIn);
 
 createApp(App).use(router).mount('#app');
 startSender(signIn);
+startFieldwork(signIn);
 void refreshMe();
 
 // After a new version replaced the cached shell, a page still running the old one cannot load

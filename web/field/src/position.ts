@@ -11,6 +11,8 @@ export interface Position {
 }
 
 export const position = ref<Position | null>(null);
+/** When the phone took `position` (ms since the epoch). */
+export const fixedAt = ref(0);
 export const gpsError = ref('');
 export const located = ref<Schemas['Located'] | null>(null);
 
@@ -51,6 +53,7 @@ export function startGps(restart = false) {
   watchId = navigator.geolocation.watchPosition(
     (p) => {
       gpsError.value = '';
+      fixedAt.value = p.timestamp || Date.now();
       position.value = {
         lon: Math.round(p.coords.longitude * 1e6) / 1e6,
         lat: Math.round(p.coords.latitude * 1e6) / 1e6,

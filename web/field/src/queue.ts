@@ -1,5 +1,5 @@
-// The offline queue: every report, and every person, house or organisation collected or edited
-// (人口采集, 房屋采集, 组织采集), is stored in IndexedDB first (with its key, chosen once, and a
+// The offline queue: every report, every person, house or organisation collected or edited
+// (人口采集, 房屋采集, 组织采集), and every visit (走访登记), is stored in IndexedDB first (with its key, chosen once, and a
 // report's photos as Blobs) and sent from there. Plain TypeScript, no Vue, so it can be tested
 // with fake-indexeddb.
 //
@@ -8,7 +8,8 @@
 // kinds existed have no `kind` and are reports), `person` (a JSON request: POST /api/people
 // with the key as the client-chosen person id, so a retry answers 200 with the stored person,
 // or PUT /api/people/{id} with the version read), and `house` and `org` (JSON: POST /api/houses
-// or /api/orgs, PUT …/{id} with the version read).
+// or /api/orgs, PUT …/{id} with the version read), and `visit` (走访: multipart to
+// POST /api/field/visits with the key as the client-chosen visit id, so a retry is stored once).
 //
 // A new house or organisation carries the item's key as its id, so the server answers a create
 // sent again after a lost answer with 200 and the stored record. Items queued before the server
@@ -34,6 +35,7 @@ export type ReportData = Omit<Schemas['NewEvent'], 'idempotency_key'>;
 export type PersonData = Omit<Schemas['PersonInput'], 'id'>;
 export type HouseData = Schemas['HouseInput'];
 export type OrgData = Schemas['OrgInput'];
+export type VisitData = Omit<Schemas['NewVisit'], 'id'>;
 /** The request body of each record kind. */
 export interface RecordBodies {
   house: HouseData;
@@ -99,24 +101,32 @@ export type QueuedHouse = QueuedRecordOf<'house'>;
 export type QueuedOrg = QueuedRecordOf<'org'>;
 export type QueuedRecord = QueuedHouse | QueuedOrg;
 
-export type QueuedItem = QueuedReport | QueuedPerson | QueuedRecord;
+/** A visit (走访) with its photos; the key is the visit's id. `subject` is what lists show. */
+export interface QueuedVisit extends ItemBase {
+  kind: 'visit';
+  data: VisitData;
+  photos: Blob[];
+}
+
+export type QueuedItem = QueuedReport | QueuedPerson | QueuedRecord | QueuedVisit;
 
 export const isReport = (i: QueuedItem): i is QueuedReport => !i.kind || i.kind === 'report';
 export const isPerson = (i: QueuedItem): i is QueuedPerson => i.kind === 'person';
 export const isRecord = (i: QueuedItem): i is QueuedRecord => i.kind === 'house' || i.kind === 'org';
+export const isVisit = (i: QueuedItem): i is QueuedVisit => i.kind === 'visit';
 
 export interface SentReport {
   key: string;
   owner: string;
   /** Absent for reports (stored before kinds existed). */
-  kind?: 'report' | 'person' | RecordKind;
+  kind?: 'report' | 'person' | RecordKind | 'visit';
   label: string;
   description: string;
   eventId: string;
   caseNo: string;
   /** A person item: the person's id. */
   personId?: string;
-  /** A house or organisation item: its id. */
+  /** A house or organisation item: its id; a visit: the visit's id. */
   recordId?: string;
   replayed: boolean;
   createdAt: number;
@@ -129,6 +139,8 @@ export type Send = (item: QueuedReport) => Promise<{ status: number; body: unkno
 export type SendPerson = (item: QueuedPerson) => Promise<{ status: number; body: unknown }>;
 /** Sends one house or organisation item (a JSON request), likewise. */
 export type SendRecord = (item: QueuedRecord) => Promise<{ status: number; body: unknown }>;
+/** Sends one visit (multipart), likewise. */
+export type SendVisit = (item: QueuedVisit) => Promise<{ status: number; body: unknown }>;
 /**
  * Finds the record a create refused as `duplicate` may itself have stored on an earlier attempt
  * whose answer was lost: its id, or null when there is none (or it cannot be told).
@@ -153,6 +165,8 @@ export interface QueueOptions {
   sendPerson?: SendPerson;
   /** Sends house and organisation items (default: `sendRecord`). */
   sendRecord?: SendRecord;
+  /** Sends visits (default: `sendVisit`). */
+  sendVisit?: SendVisit;
   /** Recognises a retried create's own earlier success (default: `findOwn`). */
   findOwn?: FindOwn;
   dbName?: string;
@@ -291,6 +305,27 @@ export class ReportQueue {
     return { ...item, id } as QueuedRecordOf<K>;
   }
 
+  /** Queues a visit (走访) with its photos; the key becomes the visit's id. */
+  async enqueueVisit(owner: string, data: VisitData, photos: Blob[], label: string): Promise<QueuedVisit> {
+    const db = await this.open();
+    const now = Date.now();
+    const item = {
+      kind: 'visit' as const,
+      key: this.newKey(),
+      owner,
+      data,
+      photos,
+      label,
+      state: 'pending' as const,
+      attempts: 0,
+      createdAt: now,
+      updatedAt: now,
+    };
+    const id = await db.add('reports', item as QueuedVisit);
+    this.changed();
+    return { ...item, id };
+  }
+
   /** Queued items of every kind, oldest first. */
   async list(): Promise<QueuedItem[]> {
     return (await this.open()).getAll('reports');
@@ -328,6 +363,14 @@ export class ReportQueue {
       if (r.kind !== kind) throw new Error(kind === 'house' ? '该项不是房屋信息' : '该项不是组织信息');
       const version = r.method === 'PUT' ? (body.version ?? r.body.version) : undefined;
       return { ...r, body: r.method === 'PUT' ? { ...body, version } : body, label, state: 'pending', error: undefined } as QueuedRecord;
+    });
+  }
+
+  /** Changes a waiting or failed visit (same key); pending again. */
+  async updateVisit(id: number, data: VisitData, photos: Blob[], label: string): Promise<void> {
+    await this.change(id, (r) => {
+      if (!isVisit(r)) throw new Error('该项不是走访登记');
+      return { ...r, data, photos, label, state: 'pending', error: undefined };
     });
   }
 
@@ -413,7 +456,9 @@ export class ReportQueue {
           ? await (this.opts.sendPerson ?? sendPerson)(item)
           : isRecord(item)
             ? await (this.opts.sendRecord ?? sendRecord)(item)
-            : await this.opts.send(item);
+            : isVisit(item)
+              ? await (this.opts.sendVisit ?? sendVisit)(item)
+              : await this.opts.send(item);
       } catch {
         answer = undefined;
       }
@@ -474,6 +519,22 @@ export class ReportQueue {
         createdAt: item.createdAt,
         sentAt: Date.now(),
       });
+    } else if (isVisit(item)) {
+      const b = (body ?? {}) as { id?: string };
+      await sent.put({
+        key: item.key,
+        owner: item.owner,
+        kind: 'visit',
+        label: item.label,
+        description: item.data.note,
+        eventId: '',
+        caseNo: '',
+        recordId: b.id ?? item.key,
+        // The server answers a visit it already had with 200.
+        replayed: status === 200,
+        createdAt: item.createdAt,
+        sentAt: Date.now(),
+      });
     } else if (isPerson(item)) {
       const b = (body ?? {}) as { id?: string; address?: string | null };
       await sent.put({
@@ -526,6 +587,17 @@ export const sendReport: Send = async (item) => {
   form.append('data', JSON.stringify({ ...item.data, idempotency_key: item.key }));
   item.photos.forEach((p, i) => form.append('photo', p, `photo${i + 1}.jpg`));
   const r = await fetch('/api/events', { method: 'POST', body: form, credentials: 'same-origin' });
+  const body: unknown = await r.json().catch(() => ({}));
+  return { status: r.status, body };
+};
+
+/** The real sender of visits: multipart (`data` JSON with the key as id + `photo` parts) to
+ * POST /api/field/visits. */
+export const sendVisit: SendVisit = async (item) => {
+  const form = new FormData();
+  form.append('data', JSON.stringify({ ...item.data, id: item.key }));
+  item.photos.forEach((p, i) => form.append('photo', p, `photo${i + 1}.jpg`));
+  const r = await fetch('/api/field/visits', { method: 'POST', body: form, credentials: 'same-origin' });
   const body: unknown = await r.json().catch(() => ({}));
   return { status: r.status, body };
 };

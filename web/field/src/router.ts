@@ -20,6 +20,10 @@ export const router = createRouter({
     { path: '/org', component: () => import('./views/OrgView.vue') },
     { path: '/org/:id(\\d+)', component: () => import('./views/OrgView.vue'), props: true },
     { path: '/events/:id', component: () => import('./views/EventView.vue'), props: true },
+    { path: '/work', component: () => import('./views/WorkView.vue') },
+    { path: '/visit', component: () => import('./views/VisitView.vue') },
+    { path: '/visit/:id(\\d+)', component: () => import('./views/VisitView.vue'), props: true },
+    { path: '/week', component: () => import('./views/WeekView.vue') },
     { path: '/:rest(.*)*', redirect: '/' },
   ],
 });

@@ -61,3 +61,8 @@ export function ownGrid(): string | null {
   const u = user.value;
   return u && u.area_level === 'grid' ? u.area_code : null;
 }
+
+/** Grid staff (网格员, 网格长, 网格指导员): they check in, patrol and visit. */
+export function isGridStaff(): boolean {
+  return !!user.value?.roles.some((r) => ['grid_worker', 'grid_chief', 'grid_instructor'].includes(r.code));
+}

@@ -1,8 +1,8 @@
-// The app's one queue (event reports, people, houses, organisations) and what the screens show of it. The sender runs on start-up,
+// The app's one queue (event reports, people, houses, organisations, visits) and what the screens show of it. The sender runs on start-up,
 // when the browser comes back online, every 30 seconds while something waits, after each new
 // report and on the 重试 button.
 import { ref } from 'vue';
-import { ReportQueue, isPerson, isRecord, sendReport, type FlushResult, type QueuedItem, type SentReport } from './queue';
+import { ReportQueue, isPerson, isRecord, isVisit, sendReport, type FlushResult, type QueuedItem, type SentReport } from './queue';
 import { user } from './session';
 
 export const online = ref(navigator.onLine);
@@ -21,6 +21,7 @@ queue.subscribe(() => void reload());
 export function editPath(i: QueuedItem): string {
   if (isPerson(i)) return `/person/${i.id}`;
   if (isRecord(i)) return `/${i.kind}/${i.id}`;
+  if (isVisit(i)) return `/visit/${i.id}`;
   return `/report/${i.id}`;
 }
 
