@@ -6,8 +6,12 @@ import { ensureSession, hasRole, me } from './session';
 const GRID = ['grid_worker', 'grid_chief', 'grid_instructor'];
 const ALL = [...GRID, 'centre_operator', 'dept_liaison', 'leader', 'mediator', 'admin', 'citizen'];
 
-/** The screens of the navigation bar, in order, with the roles that see them. */
-export const NAV: { name: string; roles: string[] }[] = [
+/** Who supervises field work and evaluation (督导考核). */
+const SUPERVISORS = ['centre_operator', 'leader', 'admin'];
+
+/** The screens of the navigation bar, in order, with the roles that may use them; those with a
+ * `parent` are shown under it (督导考核), those with `bar` in the bar only for those roles. */
+export const NAV: { name: string; roles: string[]; parent?: string; bar?: string[] }[] = [
   { name: 'events', roles: ALL },
   { name: 'map', roles: ALL.filter((r) => r !== 'citizen') },
   { name: 'people', roles: [...GRID, 'centre_operator', 'leader', 'admin'] },
@@ -16,8 +20,21 @@ export const NAV: { name: string; roles: string[] }[] = [
   { name: 'grids', roles: [...GRID, 'centre_operator', 'admin'] },
   { name: 'stats', roles: ['centre_operator', 'leader', 'admin'] },
   { name: 'catalog', roles: [...GRID, 'centre_operator', 'dept_liaison', 'admin'] },
+  { name: 'supervision', roles: SUPERVISORS },
+  { name: 'tracks', roles: SUPERVISORS, parent: 'supervision' },
+  { name: 'inspections', roles: ['centre_operator', 'admin'], parent: 'supervision' },
+  { name: 'scores', roles: SUPERVISORS, parent: 'supervision' },
+  { name: 'schemes', roles: SUPERVISORS, parent: 'supervision' },
+  { name: 'bulletins', roles: SUPERVISORS, parent: 'supervision' },
+  // In the bar for leaders (others open it from 督导考核, where the bar has no room for it).
+  { name: 'dashboard', roles: SUPERVISORS, bar: ['leader'] },
   { name: 'users', roles: ['admin'] },
 ];
+
+/** The screens under `parent` the user may use. */
+export function children(parent: string) {
+  return NAV.filter((n) => n.parent === parent && allowed(n.name));
+}
 
 const roles = (name: string) => NAV.find((n) => n.name === name)?.roles ?? ALL;
 
@@ -56,8 +73,22 @@ const routes: RouteRecordRaw[] = [
       { path: 'catalog', name: 'catalog', component: () => import('./views/Catalog.vue') },
       { path: 'users', name: 'users', component: () => import('./views/Users.vue') },
       { path: 'inbox', name: 'inbox', component: () => import('./views/Inbox.vue') },
+      {
+        path: 'supervision',
+        name: 'supervision',
+        component: () => import('./views/Supervision.vue'),
+        children: [
+          { path: 'tracks', name: 'tracks', component: () => import('./views/Tracks.vue'), meta: { nav: 'supervision' } },
+          { path: 'inspections', name: 'inspections', component: () => import('./views/Inspections.vue'), meta: { nav: 'supervision' } },
+          { path: 'scores', name: 'scores', component: () => import('./views/Scores.vue'), meta: { nav: 'supervision' } },
+          { path: 'schemes', name: 'schemes', component: () => import('./views/Schemes.vue'), meta: { nav: 'supervision' } },
+          { path: 'bulletins', name: 'bulletins', component: () => import('./views/Bulletins.vue'), meta: { nav: 'supervision' } },
+        ],
+      },
     ],
   },
+  // The leaders' big screen: full screen, without the navigation bar.
+  { path: '/dashboard', name: 'dashboard', component: () => import('./views/Dashboard.vue') },
   { path: '/:rest(.*)*', redirect: '/' },
 ];
 
@@ -67,10 +98,14 @@ router.beforeEach(async (to) => {
   if (to.meta.public) return true;
   const u = await ensureSession().catch(() => null);
   if (!u) return { name: 'login', query: to.fullPath !== '/' ? { redirect: to.fullPath } : {} };
-  const name = String((to.meta.nav as string | undefined) ?? to.name ?? '');
-  if (NAV.some((n) => n.name === name) && !allowed(name)) return home();
+  // The screen itself and the entry it is shown under must both be allowed.
+  for (const name of [String(to.name ?? ''), String(to.meta.nav ?? '')]) {
+    if (NAV.some((n) => n.name === name) && !allowed(name)) return home();
+  }
   const only = to.meta.roles as string[] | undefined;
   if (only && !hasRole(...only)) return home();
+  // 督导考核 opens its first screen the user may use.
+  if (to.name === 'supervision') return { name: children('supervision')[0]?.name ?? 'home', query: to.query };
   return true;
 });
 

@@ -72,3 +72,46 @@ export const step = (c?: string | null) => pick(STEPS, c);
 export const priority = (c?: string | null) => pick(PRIORITIES, c);
 export const status = (c?: string | null) => pick(REQUEST_STATUS, c);
 export const level = (c?: string | null) => pick(LEVELS, c);
+
+/** Who an evaluation scores (考核对象). */
+export const SUBJECTS: Names = {
+  worker: ['网格员', 'Grid worker'],
+  grid: ['网格', 'Grid'],
+  community: ['社区', 'Community'],
+  township: ['街道', 'Township'],
+  county: ['区县', 'County'],
+  department: ['部门', 'Department'],
+};
+
+export const PERIODS: Names = {
+  week: ['周', 'Week'],
+  month: ['月', 'Month'],
+  quarter: ['季度', 'Quarter'],
+  year: ['年', 'Year'],
+};
+
+/** 网上巡查: where a sample stands, and why it was drawn. */
+export const INSPECTION_STATUS: Names = {
+  pending: ['待审核', 'To review'],
+  fine: ['合格', 'Fine'],
+  returned: ['已退回', 'Returned'],
+  fixed: ['已整改', 'Fixed'],
+};
+export const INSPECTION_REASONS: Names = {
+  new: ['新增', 'New'],
+  changed: ['变更', 'Changed'],
+  suspicious: ['可疑', 'Suspicious'],
+  random: ['随机', 'Random'],
+};
+export const RECORD_KINDS: Names = {
+  person: ['人员', 'Person'],
+  household: ['户', 'Household'],
+  house: ['房屋', 'House'],
+  org: ['组织', 'Organisation'],
+};
+
+export const subject = (c?: string | null) => pick(SUBJECTS, c);
+export const periodKind = (c?: string | null) => pick(PERIODS, c);
+export const inspectionStatus = (c?: string | null) => pick(INSPECTION_STATUS, c);
+export const inspectionReason = (c?: string | null, fallback?: string | null) => pick(INSPECTION_REASONS, c, fallback);
+export const recordKind = (c?: string | null) => pick(RECORD_KINDS, c);
