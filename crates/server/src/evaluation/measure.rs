@@ -297,8 +297,9 @@ pub async fn measure(
         by,
     };
     let (q_grid, q_dept) = (q(GroupBy::Grid), q(GroupBy::Department));
-    let (acts, by_grid, by_dept_counts) = tokio::try_join!(
-        activity(pool, p),
+    // At most four queries at once: the SQLite read pool has four connections.
+    let acts = activity(pool, p).await?;
+    let (by_grid, by_dept_counts) = tokio::try_join!(
         crate::events::store::indicators(pool, &q_grid),
         crate::events::store::indicators(pool, &q_dept),
     )?;
