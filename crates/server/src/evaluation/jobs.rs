@@ -124,7 +124,7 @@ pub async fn issue_bulletin(
         if workers.len() > top {
             tables.push(Table {
                 title: format!("网格员考核排名（后 {top} 名）"),
-                rows: workers.iter().skip(workers.len() - top).cloned().collect(),
+                rows: workers[workers.len() - top..].to_vec(),
             });
         }
     }
