@@ -537,7 +537,23 @@ pub async fn dashboard(
     )
     .await?;
     let from = today - Duration::days(29);
-    let trend = store::trend(pool, &scope, &from.to_string(), &day_start(from)).await?;
+    // Every one of the 30 days, a quiet day (or today before its first report) as zeros.
+    let mut counted: std::collections::HashMap<String, TrendDay> =
+        store::trend(pool, &scope, &from.to_string(), &day_start(from))
+            .await?
+            .into_iter()
+            .map(|d| (d.day.clone(), d))
+            .collect();
+    let trend = (0..30)
+        .map(|i| {
+            let day = (from + Duration::days(i)).to_string();
+            counted.remove(&day).unwrap_or(TrendDay {
+                day,
+                reported: 0,
+                closed: 0,
+            })
+        })
+        .collect();
     let snap = state.catalog().await?;
     let mut c = pool.acquire().await?;
     let ranking = match store::latest_run(&mut c, "month").await? {

@@ -623,6 +623,11 @@ async fn scores_bulletins_jobs_and_online_patrol(b: Backend) {
     assert_eq!(dash["ranking"]["period_start"], "2026-11-01");
     assert_eq!(dash["ranking"]["subject_kind"], "county");
     assert_eq!(dash["area_name"], "聊城市");
+    // Thirty days, ending today, quiet days as zeros.
+    let trend = dash["trend"].as_array().unwrap();
+    assert_eq!(trend.len(), 30);
+    assert_eq!(trend[29]["day"], "2026-11-11");
+    assert!(trend.iter().all(|d| d["reported"] == 0));
 }
 both!(scores_bulletins_jobs_and_online_patrol);
 
