@@ -43,6 +43,7 @@ macro_rules! all_migrations {
     "0005_base_data",
     "0006_duplicate_index",
     "0007_field_work",
+    "0008_users_department",
         )
     };
 }
@@ -108,8 +109,10 @@ impl Db {
             Backend::Sqlite => {
                 // The writer has created the file and switched it to WAL by now.
                 sqlx::query("SELECT 1").execute(&pool).await?;
+                // Eight: a request holds its connection between statements, so with four the
+                // pool, not the cores, bounded the whole loop (each connection is a thread).
                 opts()
-                    .max_connections(4)
+                    .max_connections(8)
                     .test_before_acquire(false)
                     .after_connect(|conn, _| {
                         Box::pin(async move {

@@ -297,7 +297,8 @@ pub async fn measure(
         by,
     };
     let (q_grid, q_dept) = (q(GroupBy::Grid), q(GroupBy::Department));
-    // At most four queries at once: the SQLite read pool has four connections.
+    // At most four queries at once: two cores, and other requests keep their share of the
+    // SQLite read pool.
     let acts = activity(pool, p).await?;
     let (by_grid, by_dept_counts) = tokio::try_join!(
         crate::events::store::indicators(pool, &q_grid),
