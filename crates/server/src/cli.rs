@@ -208,7 +208,7 @@ enum BenchCmd {
     Loop {
         #[arg(long)]
         database_url: Option<String>,
-        #[arg(long, default_value_t = 16)]
+        #[arg(long, default_value_t = 64)]
         clients: usize,
         #[arg(long, default_value_t = 2_000)]
         events: usize,

@@ -202,14 +202,16 @@ pub async fn full_loop(url: Option<&str>, clients: usize, events: usize) -> anyh
                 async move {
                     let r = client.post(format!("{base}{path}")).bearer_auth(token).json(&body).send().await?;
                     let s = r.status();
-                    let v: Value = r.json().await?;
-                    anyhow::ensure!(s.is_success(), "{path} {body}: {s} {v}");
-                    anyhow::Ok(v)
+                    // The body as bytes: a load generator reads answers, it does not study them.
+                    let bytes = r.bytes().await?;
+                    anyhow::ensure!(s.is_success(), "{path} {body}: {s} {}", String::from_utf8_lossy(&bytes));
+                    anyhow::Ok(bytes)
                 }
             };
             while done.fetch_add(1, Ordering::Relaxed) < events {
                 let r = post(reporter.clone(), "/api/events".into(),
                     json!({"category": "0504", "description": "闭环压测", "lon": pt.0, "lat": pt.1})).await?;
+                let r: Value = serde_json::from_slice(&r)?;
                 let id = r["event"]["id"].as_str().unwrap_or_default().to_owned();
                 let m = format!("/api/events/{id}/moves");
                 post(town.clone(), m.clone(), json!({"action": "accept"})).await?;
