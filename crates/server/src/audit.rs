@@ -103,7 +103,7 @@ pub async fn write(tx: &mut Tx, a: Audit) -> Result<(), sqlx::Error> {
 
 /// Appends several rows at once (one head update, multi-row inserts): the intake writer
 /// records a whole batch of reports this way.
-pub async fn write_many(tx: &mut Tx, items: Vec<Audit>) -> Result<(), sqlx::Error> {
+pub async fn write_many(c: &mut sqlx::AnyConnection, items: Vec<Audit>) -> Result<(), sqlx::Error> {
     if items.is_empty() {
         return Ok(());
     }
@@ -112,7 +112,7 @@ pub async fn write_many(tx: &mut Tx, items: Vec<Audit>) -> Result<(), sqlx::Erro
         "UPDATE audit_chain SET last_seq = last_seq + $1 WHERE id = 1 RETURNING last_seq, last_hash",
     )
     .bind(items.len() as i64)
-    .fetch_one(&mut **tx)
+    .fetch_one(&mut *c)
     .await?;
     let at = db::now();
     let first = last - items.len() as i64 + 1;
@@ -138,11 +138,11 @@ pub async fn write_many(tx: &mut Tx, items: Vec<Audit>) -> Result<(), sqlx::Erro
         prev_hash = row.hash.clone();
         rows.push(row);
     }
-    for chunk in db::chunks(tx, &rows, 14) {
+    for chunk in db::chunks(c, &rows, 14) {
         let sql = format!(
             "INSERT INTO audit_log (seq, at, user_id, username, role, action, object_type, object_id,
                                     area_code, result, source_ip, detail, prev_hash, hash) VALUES {}",
-            db::bulk_values(tx, chunk.len(), 14)
+            db::bulk_values(c, chunk.len(), 14)
         );
         let mut q = sqlx::query(&sql);
         for r in chunk {
@@ -162,11 +162,11 @@ pub async fn write_many(tx: &mut Tx, items: Vec<Audit>) -> Result<(), sqlx::Erro
                 .bind(&r.prev_hash)
                 .bind(&r.hash);
         }
-        q.execute(&mut **tx).await?;
+        q.execute(&mut *c).await?;
     }
     sqlx::query("UPDATE audit_chain SET last_hash = $1 WHERE id = 1")
         .bind(&prev_hash)
-        .execute(&mut **tx)
+        .execute(&mut *c)
         .await?;
     Ok(())
 }

@@ -7,11 +7,24 @@ use chrono::{DateTime, Utc};
 use civgrid_core::address::Gazetteer;
 use civgrid_core::calendar::{WorkCalendar, WorkingHours};
 use civgrid_core::locate::GridIndex;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 
 /// A catalog snapshot and when it was loaded.
 type Loaded = (std::time::Instant, Arc<crate::catalog::Snapshot>);
+
+/// What a name is looked up for: an area or a grid by code, a department by id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum NameOf {
+    Area,
+    Grid,
+    Department,
+}
+
+/// How long a looked-up name is trusted (an edit in this process drops them all at once).
+const NAMES_TTL: std::time::Duration = std::time::Duration::from_secs(60);
+
+type Names = HashMap<(NameOf, String), (std::time::Instant, Option<String>)>;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -22,8 +35,8 @@ pub struct AppState {
     /// Holidays and working hours; reloaded when a year file changes.
     pub calendar: Arc<RwLock<Arc<WorkCalendar>>>,
     pub clock: Clock,
-    /// The group-commit writer of reports.
-    pub intake: crate::events::intake::Intake,
+    /// The group-commit writer of reports and moves.
+    pub writer: crate::events::writer::Writer,
     /// The catalog in memory, with when it was loaded.
     catalog: Arc<RwLock<Option<Loaded>>>,
     /// Failed sign-ins under names that have no account, counted like real ones so that the
@@ -35,6 +48,8 @@ pub struct AppState {
     places: Arc<Gazetteer>,
     /// County codes of the current divisions (ID numbers' address codes are checked on them).
     pub counties: Arc<HashSet<String>>,
+    /// Names of areas, grids and departments as event details show them.
+    names: Arc<std::sync::Mutex<Names>>,
     /// The code tables in memory (dropped on edit).
     dicts: Arc<RwLock<Option<Arc<crate::catalog::Dicts>>>>,
 }
@@ -83,13 +98,14 @@ impl AppState {
             places: Arc::new(places),
             counties: Arc::new(counties),
             dicts: Arc::default(),
-            intake: crate::events::intake::Intake::spawn(db.clone()),
+            writer: crate::events::writer::Writer::spawn(db.clone()),
             db,
             cfg: Arc::new(cfg),
             grids: Arc::new(RwLock::new(index)),
             calendar: Arc::new(RwLock::new(Arc::new(calendar))),
             clock: Clock::default(),
             catalog: Arc::default(),
+            names: Arc::default(),
             unknown_logins: Arc::default(),
         })
     }
@@ -114,6 +130,41 @@ impl AppState {
     pub fn catalog_changed(&self) {
         if let Ok(mut g) = self.catalog.write() {
             *g = None;
+        }
+    }
+
+    /// The current name of an area, grid or department: from memory when looked up in the
+    /// last minute, else read on `c`.
+    pub async fn name_of(
+        &self,
+        c: &mut sqlx::AnyConnection,
+        of: NameOf,
+        key: &str,
+    ) -> crate::error::AppResult<Option<String>> {
+        let k = (of, key.to_owned());
+        if let Ok(m) = self.names.lock()
+            && let Some((at, name)) = m.get(&k)
+            && at.elapsed() < NAMES_TTL
+        {
+            return Ok(name.clone());
+        }
+        let name = match of {
+            NameOf::Area => crate::events::store::area_name(c, key).await?,
+            NameOf::Grid => crate::events::store::grid_name(c, key).await?,
+            NameOf::Department => crate::catalog::store::department(c, key)
+                .await?
+                .map(|d| d.name),
+        };
+        if let Ok(mut m) = self.names.lock() {
+            m.insert(k, (std::time::Instant::now(), name.clone()));
+        }
+        Ok(name)
+    }
+
+    /// Drops the remembered names after an edit of areas, grids or departments.
+    pub fn names_changed(&self) {
+        if let Ok(mut m) = self.names.lock() {
+            m.clear();
         }
     }
 

@@ -358,6 +358,7 @@ pub async fn create_grid(
     )
     .await?;
     tx.commit().await?;
+    state.names_changed();
     state
         .grids
         .write()

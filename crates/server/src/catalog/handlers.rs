@@ -416,6 +416,7 @@ pub async fn create_department(
     )
     .await?;
     tx.commit().await?;
+    state.names_changed();
     Ok((StatusCode::CREATED, Json(d)))
 }
 

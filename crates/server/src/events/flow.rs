@@ -63,6 +63,10 @@ pub struct Input {
     pub target: Option<Target>,
     pub days: Option<i64>,
     pub extension_id: Option<String>,
+    /// Filled by [`look_up`]: the days of the pending extension `extension_id`, and whether
+    /// the event has a pending extension at all.
+    pub extension_days: Option<i64>,
+    pub extension_pending: bool,
     pub approve: Option<bool>,
     pub evaluation: Option<Evaluation>,
     pub reply_days: Option<i64>,
@@ -336,10 +340,98 @@ struct Notice {
     to: Recipients,
     kind: &'static str,
     title: String,
+    /// Who it reaches, filled by [`address`].
+    users: Vec<String>,
 }
 
-/// Makes move `m` on `ev` as `actor` at `now`. On success the event row, its timeline,
-/// photos, timers, notices and webhook outbox are written in `c`'s transaction.
+/// A row of a side table that a move writes.
+enum Side {
+    Supervision {
+        id: String,
+        by_id: String,
+        by_name: String,
+        by_area: String,
+        opinion: String,
+        due: String,
+    },
+    Reply {
+        id: String,
+        reply: String,
+        by: String,
+    },
+    Extension {
+        id: String,
+        days: i64,
+        reason: String,
+        by: String,
+    },
+    Decision {
+        id: String,
+        status: &'static str,
+        by: String,
+        note: Option<String>,
+    },
+}
+
+/// Everything a move writes, worked out by [`plan`] before any write; [`apply`] writes it.
+pub struct Planned {
+    pub before: EventRow,
+    pub after: EventRow,
+    pub mv: MoveRow,
+    photos: Vec<StoredPhoto>,
+    /// The timers of the new step, unless the move leaves them as they are.
+    timers: Option<Vec<(&'static str, String)>>,
+    notices: Vec<Notice>,
+    /// (department, payload) for the department's webhook outbox.
+    webhook: Option<(String, String)>,
+    side: Option<Side>,
+    /// The kept event of a merge: before, after, and its timeline line.
+    merged_in: Option<(EventRow, EventRow, MoveRow)>,
+    /// The audit row, written with the move (the handler's; the jobs' moves have none).
+    pub audit: Option<crate::audit::Audit>,
+}
+
+/// The reads a move needs besides the event itself, on any connection, before [`plan`]:
+/// the pending extension to decide, whether one is pending, and that a supervision to
+/// answer is open. A change between these reads and the write moves the event's version,
+/// so [`apply`] refuses the stale plan.
+pub async fn look_up(
+    c: &mut AnyConnection,
+    ev: &EventRow,
+    m: Move,
+    inp: &mut Input,
+) -> AppResult<()> {
+    match m {
+        Move::RequestExtension => {
+            inp.extension_pending = store::extensions(c, &ev.id)
+                .await?
+                .iter()
+                .any(|x| x.status == "pending");
+        }
+        Move::DecideExtension => {
+            if let Some(id) = &inp.extension_id {
+                inp.extension_days = Some(
+                    store::pending_extension(c, id, &ev.id)
+                        .await?
+                        .ok_or(AppError::RecordNotFound("extension"))?,
+                );
+            }
+        }
+        Move::Reply => {
+            if let Some(id) = &inp.supervision_id
+                && !store::open_supervision(c, id, &ev.id).await?
+            {
+                return Err(AppError::RecordNotFound("supervision"));
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Makes move `m` on `ev` as `actor` at `now` inside `c`'s transaction: [`look_up`],
+/// [`plan`], [`address`] and [`apply`] in one (the jobs and the demo history; the API hands its plans to
+/// the group-commit writer). `ev` becomes the event after the move.
 #[allow(clippy::too_many_arguments)] // the connection, the rules in force, the time, who, what
 pub async fn perform(
     c: &mut AnyConnection,
@@ -349,15 +441,38 @@ pub async fn perform(
     ev: &mut EventRow,
     actor: &Actor,
     m: Move,
-    inp: Input,
+    mut inp: Input,
     facts: &mut store::FactDelta,
 ) -> AppResult<MoveRow> {
+    look_up(c, ev, m, &mut inp).await?;
+    let mut p = plan(snap, cal, now, ev, actor, m, inp)?;
+    address(c, &mut p).await?;
+    apply(c, std::slice::from_ref(&p), facts).await?;
+    *ev = p.after;
+    Ok(p.mv)
+}
+
+/// Works out move `m` on `ev` as `actor` at `now`: the state (by the core state machine),
+/// the timed step and its deadline (by the working-day calendar), the timeline line,
+/// timers, notices and webhook. Writes nothing.
+pub fn plan(
+    snap: &catalog::Snapshot,
+    cal: &WorkCalendar,
+    now: DateTime<Utc>,
+    ev: &EventRow,
+    actor: &Actor,
+    m: Move,
+    inp: Input,
+) -> AppResult<Planned> {
+    let before = ev.clone();
+    let mut after = ev.clone();
+    let ev = &mut after;
+    let mut side = None;
     let from = State::parse(&ev.state)
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("stored state {}", ev.state)))?;
     let resume_to = ev.resume_state.as_deref().and_then(State::parse);
     let to =
         event::next(from, m, resume_to).map_err(|e| AppError::MoveNotAllowed(e.to_string()))?;
-    let before = ev.clone();
     let at = fmt_time(now);
     let centre_code = AreaCode::parse(&ev.centre_area).map_err(|_| AppError::InvalidAreaCode)?;
     let limits = snap
@@ -387,6 +502,7 @@ pub async fn perform(
                 to: Recipients::User(ev.reporter_id.clone()),
                 kind: "voided",
                 title: format!("您上报的事件 {case} 未予受理"),
+                users: vec![],
             });
         }
         M::Dispatch => {
@@ -405,6 +521,7 @@ pub async fn perform(
                         to: Recipients::Department(id.clone()),
                         kind: "dispatched",
                         title: format!("新派遣事件 {case}，请及时签收"),
+                        users: vec![],
                     });
                 }
                 Target::Centre { area, name } => {
@@ -415,6 +532,7 @@ pub async fn perform(
                         to: Recipients::Centre(area.clone()),
                         kind: "dispatched",
                         title: format!("上级派遣事件 {case}，请及时签收"),
+                        users: vec![],
                     });
                 }
             }
@@ -438,6 +556,7 @@ pub async fn perform(
                 to: Recipients::Centre(ev.centre_area.clone()),
                 kind: "returned",
                 title: format!("事件 {case} 被退回，请重新派遣"),
+                users: vec![],
             });
         }
         M::Escalate => {
@@ -464,6 +583,7 @@ pub async fn perform(
                 to: Recipients::Centre(parent),
                 kind: "escalated",
                 title: format!("下级上报事件 {case}，请受理派遣"),
+                users: vec![],
             });
         }
         M::RequestExtension => {
@@ -472,26 +592,22 @@ pub async fn perform(
                 .filter(|d| (1..=30).contains(d))
                 .ok_or_else(|| AppError::validation("days", "延期天数须为 1–30 个工作日"))?;
             let reason = note_required(&inp, "note", "延期理由")?;
-            let pending = store::extensions(c, &ev.id).await?;
-            if pending.iter().any(|x| x.status == "pending") {
+            if inp.extension_pending {
                 return Err(AppError::MoveNotAllowed("已有待审批的延期申请".into()));
             }
             let id = new_id();
-            store::insert_extension(
-                c,
-                &id,
-                &ev.id,
+            side = Some(Side::Extension {
+                id: id.clone(),
                 days,
-                &reason,
-                actor.id.as_deref().unwrap_or(""),
-                &at,
-            )
-            .await?;
+                reason,
+                by: actor.id.clone().unwrap_or_default(),
+            });
             detail = json!({"extension_id": id, "days": days});
             notices.push(Notice {
                 to: Recipients::Centre(ev.centre_area.clone()),
                 kind: "extension",
                 title: format!("事件 {case} 申请延期 {days} 个工作日"),
+                users: vec![],
             });
         }
         M::DecideExtension => {
@@ -503,17 +619,15 @@ pub async fn perform(
                 .approve
                 .ok_or_else(|| AppError::validation("approve", "请选择批准或驳回"))?;
             let status = if approve { "approved" } else { "denied" };
-            let days = store::decide_extension(
-                c,
-                &id,
-                &ev.id,
+            let days = inp
+                .extension_days
+                .ok_or(AppError::RecordNotFound("extension"))?;
+            side = Some(Side::Decision {
+                id: id.clone(),
                 status,
-                actor.id.as_deref().unwrap_or(""),
-                note.as_deref(),
-                &at,
-            )
-            .await?
-            .ok_or(AppError::RecordNotFound("extension"))?;
+                by: actor.id.clone().unwrap_or_default(),
+                note: note.clone(),
+            });
             if approve && let Some(limit) = ev.step_limit_min {
                 ev.step_limit_min = Some(limit + days * per_day);
                 if let Some(s) = &ev.step_started_at {
@@ -530,6 +644,7 @@ pub async fn perform(
                     "事件 {case} 的延期申请已{}",
                     if approve { "批准" } else { "驳回" }
                 ),
+                users: vec![],
             });
         }
         M::Hold => {
@@ -565,6 +680,7 @@ pub async fn perform(
                 to: Recipients::GridWorkers(ev.area_code.clone()),
                 kind: "to_verify",
                 title: format!("事件 {case} 已处置，请核查回访"),
+                users: vec![],
             });
             if m == M::SelfHandle {
                 // The grid worker who fixed it cannot verify it: the centre is told too.
@@ -572,6 +688,7 @@ pub async fn perform(
                     to: Recipients::Centre(ev.centre_area.clone()),
                     kind: "to_verify",
                     title: format!("网格员已自行处置事件 {case}，请核查"),
+                    users: vec![],
                 });
             }
         }
@@ -587,6 +704,7 @@ pub async fn perform(
                 to: to_evaluate,
                 kind: "to_evaluate",
                 title: format!("事件 {case} 核查通过，请评价"),
+                users: vec![],
             });
         }
         M::VerifyFail => {
@@ -598,6 +716,7 @@ pub async fn perform(
                 to: responsible(ev),
                 kind: "rework",
                 title: format!("事件 {case} 核查不通过，请返工"),
+                users: vec![],
             });
         }
         M::Evaluate => {
@@ -617,6 +736,7 @@ pub async fn perform(
                 to: Recipients::User(ev.reporter_id.clone()),
                 kind: "closed",
                 title: format!("您上报的事件 {case} 已办结（{}）", e.label()),
+                users: vec![],
             });
         }
         M::Supervise => {
@@ -630,30 +750,28 @@ pub async fn perform(
             }
             let due = ts(cal.add_days(local(now), days));
             let id = new_id();
-            store::insert_supervision(
-                c,
-                &id,
-                &ev.id,
-                actor.id.as_deref().unwrap_or(""),
-                &actor.name,
-                &actor.area,
-                &opinion,
-                &due,
-                &at,
-            )
-            .await?;
+            side = Some(Side::Supervision {
+                id: id.clone(),
+                by_id: actor.id.clone().unwrap_or_default(),
+                by_name: actor.name.clone(),
+                by_area: actor.area.clone(),
+                opinion,
+                due: due.clone(),
+            });
             ev.supervision_count += 1;
             detail = json!({"supervision_id": id, "reply_due": due});
             notices.push(Notice {
                 to: responsible(ev),
                 kind: "supervised",
                 title: format!("事件 {case} 被督办，请于期限内回复"),
+                users: vec![],
             });
             if !matches!(responsible(ev), Recipients::Centre(ref a) if *a == ev.centre_area) {
                 notices.push(Notice {
                     to: Recipients::Centre(ev.centre_area.clone()),
                     kind: "supervised",
                     title: format!("事件 {case} 被督办"),
+                    users: vec![],
                 });
             }
         }
@@ -663,18 +781,11 @@ pub async fn perform(
                 .clone()
                 .ok_or_else(|| AppError::validation("supervision_id", "请指明督办"))?;
             let reply = note_required(&inp, "note", "回复内容")?;
-            if !store::reply_supervision(
-                c,
-                &id,
-                &ev.id,
-                &reply,
-                actor.id.as_deref().unwrap_or(""),
-                &at,
-            )
-            .await?
-            {
-                return Err(AppError::RecordNotFound("supervision"));
-            }
+            side = Some(Side::Reply {
+                id: id.clone(),
+                reply,
+                by: actor.id.clone().unwrap_or_default(),
+            });
             detail = json!({"supervision_id": id});
         }
         M::Merge => {
@@ -692,6 +803,7 @@ pub async fn perform(
                     to: Recipients::User(r.clone()),
                     kind: "merged",
                     title: format!("事件 {case} 与 {} 为同一事项，已合并办理", target.case_no),
+                    users: vec![],
                 });
             }
         }
@@ -701,9 +813,6 @@ pub async fn perform(
     ev.updated_at = at.clone();
     if let Some(limit) = ev.step_limit_min {
         ev.light = Some(light_str(Light::of(used(ev, cal, now), limit)).into());
-    }
-    if !store::update_event(c, &before, ev, facts).await? {
-        return Err(AppError::Conflict);
     }
     let mv = MoveRow {
         id: new_id(),
@@ -719,53 +828,167 @@ pub async fn perform(
         note,
         detail: Some(detail.to_string()),
     };
-    store::insert_move(c, &mv).await?;
-    for p in &inp.photos {
-        store::insert_photo(c, &mv.id, &ev.id, p).await?;
+    let webhook = match (ev.assignee_kind.as_deref(), &ev.assignee) {
+        (Some("department"), Some(dept)) => {
+            let payload = json!({
+                "kind": m.as_str(),
+                "event": webhook_event(ev),
+                "move": {"seq": mv.seq, "action": mv.action, "label": m.label(), "at": mv.at,
+                         "actor": mv.actor_name, "note": mv.note, "detail": detail},
+            });
+            Some((dept.clone(), payload.to_string()))
+        }
+        _ => None,
+    };
+    let keeps_timers = matches!(m, M::Supervise | M::Reply | M::RequestExtension);
+    Ok(Planned {
+        timers: (!keeps_timers).then(|| timers(ev, cal)),
+        merged_in: inp.merge_into.map(|t| merged_in(t, ev, actor, &at)),
+        after,
+        before,
+        mv,
+        photos: inp.photos,
+        notices,
+        webhook,
+        side,
+        audit: None,
+    })
+}
+
+/// Resolves who the notices of `p` reach and whether its department has a webhook, on any
+/// connection, so that [`apply`] only writes.
+pub async fn address(c: &mut AnyConnection, p: &mut Planned) -> AppResult<()> {
+    for n in &mut p.notices {
+        n.users = notifications::store::recipients(c, &n.to).await?;
     }
-    if m != M::Supervise && m != M::Reply && m != M::RequestExtension {
-        store::set_timers(c, &ev.id, &timers(ev, cal)).await?;
-    }
-    if m == M::Merge
-        && let Some(target) = inp.merge_into
+    if let Some((dept, _)) = &p.webhook
+        && !notifications::store::has_webhook(c, dept).await?
     {
-        record_merge_in(c, target, ev, actor, &at, facts).await?;
+        p.webhook = None;
     }
-    for (i, n) in notices.iter().enumerate() {
-        let key = format!("{}:{}:{i}", ev.id, mv.seq);
-        notifications::notify(
-            c,
-            &n.to,
-            &key,
-            Some(&ev.id),
-            n.kind,
-            &n.title,
-            &ev.description,
-            &at,
-        )
-        .await?;
+    Ok(())
+}
+
+/// Writes moves worked out by [`plan`] and [`address`]ed, in `c`'s transaction, with
+/// multi-row statements: the event rows (if each version is still the one its plan was made
+/// from, else [`AppError::Conflict`]), side rows, timeline lines, photos, notices, webhooks,
+/// timers and audit rows. The indicator changes go into `facts`, which the caller writes
+/// last.
+pub async fn apply(
+    c: &mut AnyConnection,
+    plans: &[Planned],
+    facts: &mut store::FactDelta,
+) -> AppResult<()> {
+    if plans.is_empty() {
+        return Ok(());
     }
-    if ev.assignee_kind.as_deref() == Some("department")
-        && let Some(dept) = &ev.assignee
-    {
-        let payload = json!({
-            "kind": m.as_str(),
-            "event": webhook_event(ev),
-            "move": {"seq": mv.seq, "action": mv.action, "label": m.label(), "at": mv.at,
-                     "actor": mv.actor_name, "note": mv.note, "detail": detail},
-        });
-        notifications::store::enqueue_webhook(
-            c,
-            &new_id(),
-            dept,
-            &ev.id,
-            m.as_str(),
-            &payload.to_string(),
-            &at,
-        )
-        .await?;
+    let events: Vec<(&EventRow, &EventRow)> = plans
+        .iter()
+        .flat_map(|p| {
+            std::iter::once((&p.before, &p.after))
+                .chain(p.merged_in.as_ref().map(|(b, a, _)| (b, a)))
+        })
+        .collect();
+    if !store::update_events(c, &events, facts).await? {
+        return Err(AppError::Conflict);
     }
-    Ok(mv)
+    for p in plans {
+        if let Some(side) = &p.side
+            && !write_side(c, &p.after.id, &p.mv.at, side).await?
+        {
+            return Err(AppError::Conflict);
+        }
+    }
+    let moves: Vec<MoveRow> = plans
+        .iter()
+        .flat_map(|p| std::iter::once(&p.mv).chain(p.merged_in.as_ref().map(|m| &m.2)))
+        .cloned()
+        .collect();
+    store::insert_moves(c, &moves).await?;
+    for p in plans {
+        for photo in &p.photos {
+            store::insert_photo(c, &p.mv.id, &p.after.id, photo).await?;
+        }
+    }
+    let notices: Vec<notifications::store::NoticeRow> = plans
+        .iter()
+        .flat_map(|p| {
+            p.notices.iter().enumerate().flat_map(move |(i, n)| {
+                n.users
+                    .iter()
+                    .map(move |u| notifications::store::NoticeRow {
+                        // The same notice stored once, whoever retries it.
+                        id: format!("{}:{}:{i}:{u}", p.after.id, p.mv.seq),
+                        user_id: u,
+                        event_id: Some(&p.after.id),
+                        kind: n.kind,
+                        title: &n.title,
+                        body: &p.after.description,
+                        at: &p.mv.at,
+                    })
+            })
+        })
+        .collect();
+    notifications::store::insert_notices(c, &notices).await?;
+    let webhooks: Vec<notifications::store::WebhookRow> = plans
+        .iter()
+        .filter_map(|p| {
+            let (dept, payload) = p.webhook.as_ref()?;
+            Some((
+                new_id(),
+                dept.as_str(),
+                p.after.id.as_str(),
+                p.mv.action.as_str(),
+                payload.as_str(),
+                p.mv.at.as_str(),
+            ))
+        })
+        .collect();
+    notifications::store::enqueue_webhooks(c, &webhooks).await?;
+    let timers: Vec<(&str, &[(&str, String)])> = plans
+        .iter()
+        .filter_map(|p| Some((p.after.id.as_str(), p.timers.as_deref()?)))
+        .collect();
+    store::replace_timers(c, &timers).await?;
+    let audits = plans.iter().filter_map(|p| p.audit.clone()).collect();
+    crate::audit::write_many(c, audits).await?;
+    Ok(())
+}
+
+/// Writes a move's side row; false when the row it answers is no longer open.
+async fn write_side(c: &mut AnyConnection, event: &str, at: &str, side: &Side) -> AppResult<bool> {
+    Ok(match side {
+        Side::Supervision {
+            id,
+            by_id,
+            by_name,
+            by_area,
+            opinion,
+            due,
+        } => {
+            store::insert_supervision(c, id, event, by_id, by_name, by_area, opinion, due, at)
+                .await?;
+            true
+        }
+        Side::Reply { id, reply, by } => {
+            store::reply_supervision(c, id, event, reply, by, at).await?
+        }
+        Side::Extension {
+            id,
+            days,
+            reason,
+            by,
+        } => {
+            store::insert_extension(c, id, event, *days, reason, by, at).await?;
+            true
+        }
+        Side::Decision {
+            id,
+            status,
+            by,
+            note,
+        } => store::decide_extension(c, id, event, status, by, note.as_deref(), at).await?,
+    })
 }
 
 fn webhook_event(ev: &EventRow) -> Value {
@@ -776,42 +999,32 @@ fn webhook_event(ev: &EventRow) -> Value {
     })
 }
 
-/// The kept event of a merge gets a line on its timeline (its state does not change).
-async fn record_merge_in(
-    c: &mut AnyConnection,
-    mut target: EventRow,
+/// The kept event of a merge gets a line on its timeline (its state does not change):
+/// (before, after, the line).
+fn merged_in(
+    target: EventRow,
     merged: &EventRow,
     actor: &Actor,
     at: &str,
-    facts: &mut store::FactDelta,
-) -> AppResult<()> {
-    let before = target.clone();
-    target.version += 1;
-    target.updated_at = at.into();
-    if !store::update_event(c, &before, &target, facts).await? {
-        return Err(AppError::Conflict);
-    }
-    store::insert_move(
-        c,
-        &MoveRow {
-            id: new_id(),
-            event_id: target.id.clone(),
-            seq: target.version,
-            action: "merged_in".into(),
-            from_state: Some(target.state.clone()),
-            to_state: target.state.clone(),
-            actor_id: actor.id.clone(),
-            actor_name: actor.name.clone(),
-            actor_role: Some(actor.role.clone()),
-            at: at.into(),
-            note: Some(format!("合并重复事件 {}", merged.case_no)),
-            detail: Some(
-                json!({"merged_id": merged.id, "merged_case_no": merged.case_no}).to_string(),
-            ),
-        },
-    )
-    .await?;
-    Ok(())
+) -> (EventRow, EventRow, MoveRow) {
+    let mut after = target.clone();
+    after.version += 1;
+    after.updated_at = at.into();
+    let line = MoveRow {
+        id: new_id(),
+        event_id: after.id.clone(),
+        seq: after.version,
+        action: "merged_in".into(),
+        from_state: Some(after.state.clone()),
+        to_state: after.state.clone(),
+        actor_id: actor.id.clone(),
+        actor_name: actor.name.clone(),
+        actor_role: Some(actor.role.clone()),
+        at: at.into(),
+        note: Some(format!("合并重复事件 {}", merged.case_no)),
+        detail: Some(json!({"merged_id": merged.id, "merged_case_no": merged.case_no}).to_string()),
+    };
+    (target, after, line)
 }
 
 /// A new report (待受理) in `grid`, handled first by the centre at `centre`.
@@ -912,10 +1125,10 @@ pub async fn insert_report(
         note: None,
         detail: Some(detail.to_string()),
     };
-    store::insert_move(c, &mv).await?;
+    store::insert_moves(c, std::slice::from_ref(&mv)).await?;
     for p in photos {
         store::insert_photo(c, &mv.id, &ev.id, p).await?;
     }
-    store::set_timers(c, &ev.id, &timers(ev, cal)).await?;
+    store::replace_timers(c, &[(ev.id.as_str(), &timers(ev, cal))]).await?;
     Ok(())
 }

@@ -1,16 +1,16 @@
 //! HTTP handlers of the events domain: intake, moves, reading, photos and indicators.
 
 use super::flow::{self, Actor, Input, Target};
-use super::intake;
 use super::model::*;
 use super::store::{self, GroupBy, Where};
+use super::writer;
 use crate::audit::{self, Audit};
 use crate::auth::{CurrentUser, Perm, Role};
 use crate::catalog;
 use crate::db::{fmt_time, prefix_range};
 use crate::error::{AppError, AppResult, ErrorBody, Json, Path, Query};
 use crate::files::{self, StoredPhoto, Submission};
-use crate::state::AppState;
+use crate::state::{AppState, NameOf};
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -362,7 +362,7 @@ pub async fn report(
     ev.contact_phone = contact_phone;
     ev.idempotency_key = key.clone();
     flow::start_report(&mut ev, cat, &cal);
-    let report = intake::Report {
+    let report = writer::Report {
         timers: flow::timers(&ev, &cal),
         ev,
         city,
@@ -372,7 +372,7 @@ pub async fn report(
         detail: json!({"source": source.as_str(), "duplicates": duplicates.len()}),
         audit: Audit::by(&user, "report_event", "event", "").area(grid.clone()),
     };
-    let ev = match state.intake.submit(report).await {
+    let ev = match state.writer.report(report).await {
         Ok(ev) => ev,
         // Two retries of one offline submission raced: the other one won.
         Err(AppError::Db(e)) if crate::db::is_unique_violation(&e) && key.is_some() => {
@@ -434,10 +434,11 @@ pub async fn get_event(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> AppResult<Json<EventDetail>> {
-    let names = category_names(&state).await?;
+    // The snapshot before the connection: loading it takes a connection of its own.
+    let snap = state.catalog().await?;
     let mut c = state.db.read.acquire().await?;
     let ev = visible_event(&mut c, &user, &id).await?;
-    Ok(Json(detail(&state, &mut c, &user, ev, &names).await?))
+    Ok(Json(detail(&state, &mut c, &user, ev, &snap).await?))
 }
 
 async fn detail(
@@ -445,11 +446,10 @@ async fn detail(
     c: &mut sqlx::AnyConnection,
     user: &CurrentUser,
     ev: EventRow,
-    names: &HashMap<String, String>,
+    snap: &catalog::Snapshot,
 ) -> AppResult<EventDetail> {
-    let photos = store::photos(c, &ev.id).await?;
-    let timeline = store::moves(c, &ev.id)
-        .await?
+    let (lines, photos) = store::timeline(c, &ev.id).await?;
+    let timeline: Vec<MoveView> = lines
         .into_iter()
         .map(|m| MoveView {
             seq: m.seq,
@@ -489,8 +489,21 @@ async fn detail(
                 .unwrap_or(json!({})),
         })
         .collect();
-    let supervisions = store::supervisions(c, &ev.id).await?;
-    let extensions = store::extensions(c, &ev.id).await?;
+    // The event counts its supervisions: none, nothing to read.
+    let supervisions = if ev.supervision_count > 0 {
+        store::supervisions(c, &ev.id).await?
+    } else {
+        vec![]
+    };
+    // Every extension request is a line of the timeline: none there, nothing to read.
+    let extensions = if timeline
+        .iter()
+        .any(|m| m.action == Move::RequestExtension.as_str())
+    {
+        store::extensions(c, &ev.id).await?
+    } else {
+        vec![]
+    };
     // Offer 督办回复 only with a supervision to answer, 延期审批 only with a request to decide,
     // and 合并 only with a candidate.
     let mut actions = flow::actions(user, &ev);
@@ -501,21 +514,20 @@ async fn detail(
         actions.retain(|a| a != Move::DecideExtension.as_str());
     }
     if actions.iter().any(|a| a == Move::Merge.as_str())
-        && candidates(state, c, &ev).await?.is_empty()
+        && candidates(state, c, snap, &ev).await?.is_empty()
     {
         actions.retain(|a| a != Move::Merge.as_str());
     }
     let cal = state.calendar();
-    let name = names.get(&ev.category_code).cloned().unwrap_or_default();
     let assignee_name = match (ev.assignee_kind.as_deref(), ev.assignee.as_deref()) {
-        (Some("department"), Some(id)) => catalog::store::department(c, id).await?.map(|d| d.name),
-        (Some(_), Some(area)) => store::area_name(c, area).await?,
+        (Some("department"), Some(id)) => state.name_of(c, NameOf::Department, id).await?,
+        (Some(_), Some(area)) => state.name_of(c, NameOf::Area, area).await?,
         _ => None,
     };
     Ok(EventDetail {
         group_code: ev.category_code.get(..2).unwrap_or("").into(),
-        grid_name: store::grid_name(c, &ev.area_code).await?,
-        centre_name: store::area_name(c, &ev.centre_area).await?,
+        grid_name: state.name_of(c, NameOf::Grid, &ev.area_code).await?,
+        centre_name: state.name_of(c, NameOf::Area, &ev.centre_area).await?,
         assignee_name,
         reporter_role: ev.reporter_role.clone(),
         contact_name: ev.contact_name.as_deref().map(mask_name),
@@ -531,7 +543,7 @@ async fn detail(
         supervisions,
         extensions,
         actions,
-        event: summary(&ev, &name),
+        event: summary(&ev, snap.name(&ev.category_code)),
     })
 }
 
@@ -549,12 +561,14 @@ pub async fn make_move(
 ) -> AppResult<Json<EventDetail>> {
     let b = sub.data;
     let m = Move::parse(&b.action).ok_or_else(|| AppError::validation("action", "未知的操作"))?;
-    let names = category_names(&state).await?;
+    let snap = state.catalog().await?;
     let photos = files::store_all(&state, sub.photos).await?;
     let now = state.clock.now();
     let cal = state.calendar();
-    let mut tx = state.db.begin().await?;
-    let mut ev = visible_event(&mut tx, &user, &id).await?;
+    // The move is worked out from committed data beside the writer; the group-commit writer
+    // stores it if the event has not moved meanwhile.
+    let mut c = state.db.read.acquire().await?;
+    let ev = visible_event(&mut c, &user, &id).await?;
     if let Some(v) = b.version
         && v != ev.version
     {
@@ -581,7 +595,7 @@ pub async fn make_move(
         return Err(AppError::validation("note", "说明不能超过 2000 字"));
     }
     match m {
-        Move::Dispatch => inp.target = Some(target(&mut tx, &ev, &b).await?),
+        Move::Dispatch => inp.target = Some(target(&mut c, &ev, &b).await?),
         Move::Evaluate => {
             inp.evaluation = Some(
                 b.evaluation
@@ -603,7 +617,7 @@ pub async fn make_move(
             if tid == ev.id {
                 return Err(AppError::validation("target_id", "不能与自身合并"));
             }
-            let t = store::get(&mut tx, tid)
+            let t = store::get(&mut c, tid)
                 .await?
                 .ok_or(AppError::EventNotFound)?;
             if !flow::visible(&user, &t) {
@@ -619,36 +633,23 @@ pub async fn make_move(
         }
         _ => {}
     }
-    let snap = state.catalog().await?;
-    let mut facts = store::FactDelta::default();
-    let mv = flow::perform(
-        &mut tx,
-        &snap,
-        &cal,
-        now,
-        &mut ev,
-        &Actor::of(&user),
-        m,
-        inp,
-        &mut facts,
-    )
-    .await?;
-    facts.write(&mut tx).await?;
-    audit::write(
-        &mut tx,
+    flow::look_up(&mut c, &ev, m, &mut inp).await?;
+    let mut planned = flow::plan(&snap, &cal, now, &ev, &Actor::of(&user), m, inp)?;
+    flow::address(&mut c, &mut planned).await?;
+    drop(c);
+    planned.audit = Some(
         Audit::by(&user, "event_move", "event", &ev.id)
             .area(&ev.area_code)
             .detail(format!(
                 "{} {} → {}",
-                mv.action,
-                mv.from_state.clone().unwrap_or_default(),
-                mv.to_state
+                planned.mv.action,
+                planned.mv.from_state.clone().unwrap_or_default(),
+                planned.mv.to_state
             )),
-    )
-    .await?;
-    tx.commit().await?;
+    );
+    let ev = state.writer.make(planned).await?;
     let mut c = state.db.read.acquire().await?;
-    Ok(Json(detail(&state, &mut c, &user, ev, &names).await?))
+    Ok(Json(detail(&state, &mut c, &user, ev, &snap).await?))
 }
 
 /// Resolves and checks a dispatch target: a department at or above the centre, or a lower
@@ -709,21 +710,20 @@ pub async fn duplicates(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> AppResult<Json<Vec<DuplicateCandidate>>> {
+    let snap = state.catalog().await?;
     let mut c = state.db.read.acquire().await?;
     let ev = visible_event(&mut c, &user, &id).await?;
-    Ok(Json(candidates(&state, &mut c, &ev).await?))
+    Ok(Json(candidates(&state, &mut c, &snap, &ev).await?))
 }
 
 /// Open events of the same category near `ev`, reported within 72 hours of it.
 async fn candidates(
     state: &AppState,
     c: &mut sqlx::AnyConnection,
+    snap: &catalog::Snapshot,
     ev: &EventRow,
 ) -> AppResult<Vec<DuplicateCandidate>> {
-    let r = state
-        .catalog()
-        .await?
-        .resolve(&ev.category_code, &parse_area(&ev.centre_area)?)?;
+    let r = snap.resolve(&ev.category_code, &parse_area(&ev.centre_area)?)?;
     let at = flow::parse_time(&ev.reported_at).with_timezone(&Utc);
     let mut d = duplicates_of(
         c,

@@ -3,10 +3,10 @@
 
 pub mod flow;
 pub mod handlers;
-pub mod intake;
 pub mod jobs;
 pub mod model;
 pub mod store;
+pub mod writer;
 
 use crate::state::AppState;
 use axum::extract::DefaultBodyLimit;

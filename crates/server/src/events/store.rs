@@ -14,60 +14,80 @@ pub const EVENT_COLS: &str = "id, case_no, category_code, area_code, centre_area
     escalation_count, supervision_count, hold_minutes, work_minutes, evaluation, \
     evaluation_comment, merged_into";
 
-/// Binds every column of `e` in `EVENT_COLS` order.
-macro_rules! bind_event {
-    ($q:expr, $e:expr) => {
-        $q.bind(&$e.id)
-            .bind(&$e.case_no)
-            .bind(&$e.category_code)
-            .bind(&$e.area_code)
-            .bind(&$e.centre_area)
-            .bind(&$e.assignee_kind)
-            .bind(&$e.assignee)
-            .bind(&$e.dept_id)
-            .bind(&$e.state)
-            .bind(&$e.source)
-            .bind(&$e.priority)
-            .bind(&$e.description)
-            .bind(&$e.address)
-            .bind(crate::db::Float($e.lon))
-            .bind(crate::db::Float($e.lat))
-            .bind(&$e.reporter_id)
-            .bind(&$e.reporter_name)
-            .bind(&$e.reporter_role)
-            .bind(&$e.contact_name)
-            .bind(&$e.contact_phone)
-            .bind(&$e.idempotency_key)
-            .bind($e.version)
-            .bind(&$e.step)
-            .bind(&$e.step_started_at)
-            .bind($e.step_limit_min)
-            .bind($e.step_used_min)
-            .bind(&$e.deadline_at)
-            .bind(&$e.light)
-            .bind(&$e.held_from)
-            .bind(&$e.resume_state)
-            .bind(&$e.handler_id)
-            .bind(&$e.reported_at)
-            .bind(&$e.accepted_at)
-            .bind(&$e.dispatched_at)
-            .bind(&$e.handled_at)
-            .bind(&$e.verified_at)
-            .bind(&$e.closed_at)
-            .bind(&$e.updated_at)
-            .bind($e.dispatch_late)
-            .bind($e.handle_late)
-            .bind($e.verify_late)
-            .bind($e.rework_count)
-            .bind($e.return_count)
-            .bind($e.escalation_count)
-            .bind($e.supervision_count)
-            .bind($e.hold_minutes)
-            .bind($e.work_minutes)
-            .bind(&$e.evaluation)
-            .bind(&$e.evaluation_comment)
-            .bind(&$e.merged_into)
-    };
+/// One column value of an event, to compare and to bind.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Val<'a> {
+    Text(Option<&'a str>),
+    Int(Option<i64>),
+    Float(Option<f64>),
+}
+
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+impl<'a> Val<'a> {
+    fn bind(self, q: AnyQuery<'a>) -> AnyQuery<'a> {
+        match self {
+            Val::Text(v) => q.bind(v),
+            Val::Int(v) => q.bind(v),
+            Val::Float(v) => q.bind(crate::db::Float(v)),
+        }
+    }
+}
+
+/// Every column of `e` in `EVENT_COLS` order.
+fn values(e: &EventRow) -> [Val<'_>; N_COLS] {
+    [
+        Val::Text(Some(&e.id)),
+        Val::Text(Some(&e.case_no)),
+        Val::Text(Some(&e.category_code)),
+        Val::Text(Some(&e.area_code)),
+        Val::Text(Some(&e.centre_area)),
+        Val::Text(e.assignee_kind.as_deref()),
+        Val::Text(e.assignee.as_deref()),
+        Val::Text(e.dept_id.as_deref()),
+        Val::Text(Some(&e.state)),
+        Val::Text(Some(&e.source)),
+        Val::Text(Some(&e.priority)),
+        Val::Text(Some(&e.description)),
+        Val::Text(e.address.as_deref()),
+        Val::Float(e.lon),
+        Val::Float(e.lat),
+        Val::Text(Some(&e.reporter_id)),
+        Val::Text(Some(&e.reporter_name)),
+        Val::Text(Some(&e.reporter_role)),
+        Val::Text(e.contact_name.as_deref()),
+        Val::Text(e.contact_phone.as_deref()),
+        Val::Text(e.idempotency_key.as_deref()),
+        Val::Int(Some(e.version)),
+        Val::Text(e.step.as_deref()),
+        Val::Text(e.step_started_at.as_deref()),
+        Val::Int(e.step_limit_min),
+        Val::Int(Some(e.step_used_min)),
+        Val::Text(e.deadline_at.as_deref()),
+        Val::Text(e.light.as_deref()),
+        Val::Text(e.held_from.as_deref()),
+        Val::Text(e.resume_state.as_deref()),
+        Val::Text(e.handler_id.as_deref()),
+        Val::Text(Some(&e.reported_at)),
+        Val::Text(e.accepted_at.as_deref()),
+        Val::Text(e.dispatched_at.as_deref()),
+        Val::Text(e.handled_at.as_deref()),
+        Val::Text(e.verified_at.as_deref()),
+        Val::Text(e.closed_at.as_deref()),
+        Val::Text(Some(&e.updated_at)),
+        Val::Int(Some(e.dispatch_late)),
+        Val::Int(Some(e.handle_late)),
+        Val::Int(Some(e.verify_late)),
+        Val::Int(Some(e.rework_count)),
+        Val::Int(Some(e.return_count)),
+        Val::Int(Some(e.escalation_count)),
+        Val::Int(Some(e.supervision_count)),
+        Val::Int(Some(e.hold_minutes)),
+        Val::Int(e.work_minutes),
+        Val::Text(e.evaluation.as_deref()),
+        Val::Text(e.evaluation_comment.as_deref()),
+        Val::Text(e.merged_into.as_deref()),
+    ]
 }
 
 fn marks(from: usize, n: usize) -> String {
@@ -84,7 +104,11 @@ pub async fn insert_event(c: &mut AnyConnection, e: &EventRow) -> Result<(), sql
         "INSERT INTO events ({EVENT_COLS}) VALUES ({})",
         marks(1, N_COLS)
     );
-    bind_event!(sqlx::query(&sql), e).execute(&mut *c).await?;
+    let mut q = sqlx::query(&sql);
+    for v in values(e) {
+        q = v.bind(q);
+    }
+    q.execute(&mut *c).await?;
     let mut d = FactDelta::default();
     d.change(None, e);
     d.write(c).await
@@ -99,7 +123,9 @@ pub async fn insert_events(c: &mut AnyConnection, evs: &[&EventRow]) -> Result<(
         );
         let mut q = sqlx::query(&sql);
         for e in chunk {
-            q = bind_event!(q, e);
+            for v in values(e) {
+                q = v.bind(q);
+            }
         }
         q.execute(&mut *c).await?;
     }
@@ -168,27 +194,49 @@ pub async fn update_event(
     after: &EventRow,
     facts: &mut FactDelta,
 ) -> Result<bool, sqlx::Error> {
-    // Every column but the key, each bound at its place in `EVENT_COLS` ($1 is the id).
+    update_events(c, &[(before, after)], facts).await
+}
+
+/// [`update_event`] for many events with multi-row statements (`UPDATE … FROM (VALUES …)`,
+/// which both backends run): true when every one was written, false when any had moved
+/// meanwhile (the caller then rolls back; the others are written all the same).
+pub async fn update_events(
+    c: &mut AnyConnection,
+    pairs: &[(&EventRow, &EventRow)],
+    facts: &mut FactDelta,
+) -> Result<bool, sqlx::Error> {
+    // Each VALUES row is (stored version, every column of `after`); VALUES columns are
+    // named column1, column2, … on both backends.
     let sets: Vec<String> = EVENT_COLS
         .split(',')
         .map(str::trim)
         .enumerate()
         .filter(|(_, col)| *col != "id")
-        .map(|(i, col)| format!("{col} = ${}", i + 1))
+        .map(|(i, col)| format!("{col} = v.column{}", i + 2))
         .collect();
-    let sql = format!(
-        "UPDATE events SET {} WHERE id = $1 AND version = ${}",
-        sets.join(", "),
-        N_COLS + 1
-    );
-    let r = bind_event!(sqlx::query(&sql), after)
-        .bind(before.version)
-        .execute(c)
-        .await?;
-    if r.rows_affected() != 1 {
+    let mut written = 0;
+    for chunk in crate::db::chunks(c, pairs, N_COLS + 1) {
+        let sql = format!(
+            "UPDATE events SET {} FROM (VALUES {}) AS v
+              WHERE events.id = v.column2 AND events.version = v.column1",
+            sets.join(", "),
+            crate::db::bulk_values(c, chunk.len(), N_COLS + 1)
+        );
+        let mut q = sqlx::query(&sql);
+        for (before, after) in chunk {
+            q = q.bind(before.version);
+            for v in values(after) {
+                q = v.bind(q);
+            }
+        }
+        written += q.execute(&mut *c).await?.rows_affected();
+    }
+    if written != pairs.len() as u64 {
         return Ok(false);
     }
-    facts.change(Some(before), after);
+    for (before, after) in pairs {
+        facts.change(Some(before), after);
+    }
     Ok(true)
 }
 
@@ -234,10 +282,6 @@ pub async fn insert_keys(
     Ok(())
 }
 
-pub async fn insert_move(c: &mut AnyConnection, m: &MoveRow) -> Result<(), sqlx::Error> {
-    insert_moves(c, std::slice::from_ref(m)).await
-}
-
 pub async fn insert_photo(
     c: &mut AnyConnection,
     move_id: &str,
@@ -262,36 +306,96 @@ pub async fn insert_photo(
     Ok(())
 }
 
-/// Replaces the event's deadline timers.
-pub async fn set_timers(
+/// Inserts deadline timers: (event, kind, due).
+pub async fn insert_timers(
     c: &mut AnyConnection,
-    event_id: &str,
-    timers: &[(&str, String)],
+    timers: &[(&str, &str, &str)],
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM event_timers WHERE event_id = $1")
-        .bind(event_id)
-        .execute(&mut *c)
-        .await?;
-    for (kind, due) in timers {
-        sqlx::query("INSERT INTO event_timers (event_id, kind, due_at) VALUES ($1, $2, $3)")
-            .bind(event_id)
-            .bind(*kind)
-            .bind(due)
-            .execute(&mut *c)
-            .await?;
+    for chunk in crate::db::chunks(c, timers, 3) {
+        let sql = format!(
+            "INSERT INTO event_timers (event_id, kind, due_at) VALUES {}",
+            crate::db::bulk_values(c, chunk.len(), 3)
+        );
+        let mut q = sqlx::query(&sql);
+        for (id, kind, due) in chunk {
+            q = q.bind(*id).bind(*kind).bind(*due);
+        }
+        q.execute(&mut *c).await?;
     }
     Ok(())
 }
 
-pub async fn moves(c: &mut AnyConnection, event_id: &str) -> Result<Vec<MoveRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, event_id, seq, action, from_state, to_state, actor_id, actor_name, actor_role,
-                at, note, detail
-           FROM event_moves WHERE event_id = $1 ORDER BY seq",
+/// Replaces the deadline timers of each event: (event, its new timers).
+pub async fn replace_timers(
+    c: &mut AnyConnection,
+    events: &[(&str, &[(&str, String)])],
+) -> Result<(), sqlx::Error> {
+    for chunk in crate::db::chunks(c, events, 1) {
+        let sql = format!(
+            "DELETE FROM event_timers WHERE event_id IN {}",
+            crate::db::bulk_values(c, 1, chunk.len())
+        );
+        let mut q = sqlx::query(&sql);
+        for (id, _) in chunk {
+            q = q.bind(*id);
+        }
+        q.execute(&mut *c).await?;
+    }
+    let rows: Vec<(&str, &str, &str)> = events
+        .iter()
+        .flat_map(|(id, ts)| ts.iter().map(|(k, due)| (*id, *k, due.as_str())))
+        .collect();
+    insert_timers(c, &rows).await
+}
+
+/// A timeline line with one of its photos (lines without photos come once, with none).
+#[derive(sqlx::FromRow)]
+struct LineRow {
+    #[sqlx(flatten)]
+    line: MoveRow,
+    sha256: Option<String>,
+    mime: Option<String>,
+    width: Option<i64>,
+    height: Option<i64>,
+    lon: Option<f64>,
+    lat: Option<f64>,
+}
+
+/// An event's timeline in order, and the photos of its lines, in one query.
+pub async fn timeline(
+    c: &mut AnyConnection,
+    event_id: &str,
+) -> Result<(Vec<MoveRow>, Vec<PhotoRow>), sqlx::Error> {
+    let rows: Vec<LineRow> = sqlx::query_as(
+        "SELECT m.id, m.event_id, m.seq, m.action, m.from_state, m.to_state, m.actor_id,
+                m.actor_name, m.actor_role, m.at, m.note, m.detail,
+                p.sha256, p.mime, p.width, p.height, p.lon, p.lat
+           FROM event_moves m LEFT JOIN event_photos p ON p.move_id = m.id
+          WHERE m.event_id = $1 ORDER BY m.seq",
     )
     .bind(event_id)
     .fetch_all(c)
-    .await
+    .await?;
+    let (mut lines, mut photos) = (Vec::<MoveRow>::new(), Vec::new());
+    for r in rows {
+        if let (Some(sha256), Some(mime), Some(width), Some(height)) =
+            (r.sha256, r.mime, r.width, r.height)
+        {
+            photos.push(PhotoRow {
+                move_id: r.line.id.clone(),
+                sha256,
+                mime,
+                width,
+                height,
+                lon: r.lon,
+                lat: r.lat,
+            });
+        }
+        if lines.last().is_none_or(|l| l.id != r.line.id) {
+            lines.push(r.line);
+        }
+    }
+    Ok((lines, photos))
 }
 
 #[derive(sqlx::FromRow)]
@@ -303,16 +407,6 @@ pub struct PhotoRow {
     pub height: i64,
     pub lon: Option<f64>,
     pub lat: Option<f64>,
-}
-
-pub async fn photos(c: &mut AnyConnection, event_id: &str) -> Result<Vec<PhotoRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT move_id, sha256, mime, width, height, lon, lat FROM event_photos
-          WHERE event_id = $1",
-    )
-    .bind(event_id)
-    .fetch_all(c)
-    .await
 }
 
 /// Events that carry a photo: only `event` when given (if it carries it), else the first 20.
@@ -438,7 +532,39 @@ pub async fn insert_extension(
     Ok(())
 }
 
-/// Decides a pending extension; its days when it was pending.
+/// The days of extension `id` of the event if it is pending.
+pub async fn pending_extension(
+    c: &mut AnyConnection,
+    id: &str,
+    event_id: &str,
+) -> Result<Option<i64>, sqlx::Error> {
+    let days: Option<(i64,)> = sqlx::query_as(
+        "SELECT days FROM extensions WHERE id = $1 AND event_id = $2 AND status = 'pending'",
+    )
+    .bind(id)
+    .bind(event_id)
+    .fetch_optional(c)
+    .await?;
+    Ok(days.map(|d| d.0))
+}
+
+/// Whether supervision `id` of the event awaits its reply.
+pub async fn open_supervision(
+    c: &mut AnyConnection,
+    id: &str,
+    event_id: &str,
+) -> Result<bool, sqlx::Error> {
+    let open: Option<(String,)> = sqlx::query_as(
+        "SELECT id FROM supervisions WHERE id = $1 AND event_id = $2 AND reply IS NULL",
+    )
+    .bind(id)
+    .bind(event_id)
+    .fetch_optional(c)
+    .await?;
+    Ok(open.is_some())
+}
+
+/// Decides a pending extension; false when it is no longer pending.
 pub async fn decide_extension(
     c: &mut AnyConnection,
     id: &str,
@@ -447,10 +573,10 @@ pub async fn decide_extension(
     by: &str,
     note: Option<&str>,
     at: &str,
-) -> Result<Option<i64>, sqlx::Error> {
-    let days: Option<(i64,)> = sqlx::query_as(
+) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(
         "UPDATE extensions SET status = $3, decided_by = $4, note = $5, decided_at = $6
-          WHERE id = $1 AND event_id = $2 AND status = 'pending' RETURNING days",
+          WHERE id = $1 AND event_id = $2 AND status = 'pending'",
     )
     .bind(id)
     .bind(event_id)
@@ -458,9 +584,9 @@ pub async fn decide_extension(
     .bind(by)
     .bind(note)
     .bind(at)
-    .fetch_optional(c)
+    .execute(c)
     .await?;
-    Ok(days.map(|d| d.0))
+    Ok(r.rows_affected() == 1)
 }
 
 /// Open events of a category reported since `since` inside a bounding box (at most 50;

@@ -121,30 +121,98 @@ pub async fn exists(pool: &AnyPool, user: &str, id: &str) -> Result<bool, sqlx::
     Ok(r.is_some())
 }
 
-/// Queues a webhook delivery when the department has a webhook.
-pub async fn enqueue_webhook(
+/// The active users a notice to `to` reaches.
+pub async fn recipients(
     c: &mut AnyConnection,
-    id: &str,
-    department: &str,
-    event_id: &str,
-    kind: &str,
-    payload: &str,
-    at: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO webhook_deliveries (id, department_id, event_id, kind, payload, status,
-                                         attempts, next_attempt_at, created_at)
-         SELECT $1, id, $3, $4, $5, 'pending', 0, $6, $6 FROM departments
-          WHERE id = $2 AND webhook_url IS NOT NULL",
-    )
-    .bind(id)
-    .bind(department)
-    .bind(event_id)
-    .bind(kind)
-    .bind(payload)
-    .bind(at)
-    .execute(c)
+    to: &Recipients,
+) -> Result<Vec<String>, sqlx::Error> {
+    let (cond, arg) = to.sql();
+    let rows: Vec<(String,)> = sqlx::query_as(&format!(
+        "SELECT id FROM users WHERE status = 'active' AND {cond} ORDER BY id"
+    ))
+    .bind(arg)
+    .fetch_all(c)
     .await?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
+/// One notice to one user, its recipients already resolved (see [`recipients`]).
+pub struct NoticeRow<'a> {
+    pub id: String,
+    pub user_id: &'a str,
+    pub event_id: Option<&'a str>,
+    pub kind: &'a str,
+    pub title: &'a str,
+    pub body: &'a str,
+    pub at: &'a str,
+}
+
+/// Stores notices with multi-row statements; an id already stored is kept as it was.
+pub async fn insert_notices(
+    c: &mut AnyConnection,
+    rows: &[NoticeRow<'_>],
+) -> Result<(), sqlx::Error> {
+    for chunk in crate::db::chunks(c, rows, 7) {
+        let sql = format!(
+            "INSERT INTO notifications (id, user_id, event_id, kind, title, body, created_at)
+             VALUES {} ON CONFLICT (id) DO NOTHING",
+            crate::db::bulk_values(c, chunk.len(), 7)
+        );
+        let mut q = sqlx::query(&sql);
+        for n in chunk {
+            q = q
+                .bind(&n.id)
+                .bind(n.user_id)
+                .bind(n.event_id)
+                .bind(n.kind)
+                .bind(n.title)
+                .bind(n.body)
+                .bind(n.at);
+        }
+        q.execute(&mut *c).await?;
+    }
+    Ok(())
+}
+
+/// Whether the department has a webhook to deliver to.
+pub async fn has_webhook(c: &mut AnyConnection, department: &str) -> Result<bool, sqlx::Error> {
+    let r: Option<(String,)> =
+        sqlx::query_as("SELECT id FROM departments WHERE id = $1 AND webhook_url IS NOT NULL")
+            .bind(department)
+            .fetch_optional(c)
+            .await?;
+    Ok(r.is_some())
+}
+
+/// A webhook delivery to queue: (id, department, event, kind, payload, time).
+pub type WebhookRow<'a> = (String, &'a str, &'a str, &'a str, &'a str, &'a str);
+
+/// Queues webhook deliveries (to departments known to have a webhook, see [`has_webhook`]).
+pub async fn enqueue_webhooks(
+    c: &mut AnyConnection,
+    rows: &[WebhookRow<'_>],
+) -> Result<(), sqlx::Error> {
+    for chunk in crate::db::chunks(c, rows, 9) {
+        let sql = format!(
+            "INSERT INTO webhook_deliveries (id, department_id, event_id, kind, payload, status,
+                                             attempts, next_attempt_at, created_at) VALUES {}",
+            crate::db::bulk_values(c, chunk.len(), 9)
+        );
+        let mut q = sqlx::query(&sql);
+        for (id, dept, event, kind, payload, at) in chunk {
+            q = q
+                .bind(id)
+                .bind(*dept)
+                .bind(*event)
+                .bind(*kind)
+                .bind(*payload)
+                .bind("pending")
+                .bind(0i64)
+                .bind(*at)
+                .bind(*at);
+        }
+        q.execute(&mut *c).await?;
+    }
     Ok(())
 }
 

@@ -489,6 +489,45 @@ async fn conflicts_and_retries(b: Backend) {
         .await,
         1
     );
+    // Many moves at once share the writer's transactions: one stale move among them is
+    // refused alone, and every other one lands exactly once.
+    let mut ids = Vec::new();
+    for i in 0..6 {
+        let (s, r) = worker
+            .post(
+                "/api/events",
+                json!({"category": "0504", "description": format!("并发受理 {i}"), "lon": pt.0, "lat": pt.1}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{r}");
+        ids.push((
+            r["event"]["id"].as_str().unwrap().to_owned(),
+            r["event"]["version"].as_i64().unwrap(),
+        ));
+    }
+    let mut burst: Vec<_> = ids
+        .iter()
+        .map(|(id, v)| mv(&a, id, json!({"action": "accept", "version": v})))
+        .collect();
+    let (twice, v0) = &ids[0];
+    burst.push(mv(&bb, twice, json!({"action": "accept", "version": v0})));
+    let results = futures_util::future::join_all(burst).await;
+    let mut statuses: Vec<StatusCode> = results.iter().map(|r| r.0).collect();
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [[StatusCode::OK; 6].as_slice(), &[StatusCode::CONFLICT]].concat(),
+        "{results:?}"
+    );
+    for (id, _) in &ids {
+        assert_eq!(
+            app.scalar(&format!(
+                "SELECT COUNT(*) FROM event_moves WHERE event_id = '{id}' AND action = 'accept'"
+            ))
+            .await,
+            1
+        );
+    }
     // Merge the duplicate (offered because a candidate is near); both reporters are told.
     let dup = r3["event"]["id"].as_str().unwrap();
     let (_, d) = a.get(&format!("/api/events/{dup}")).await;
