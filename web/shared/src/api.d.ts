@@ -1657,7 +1657,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** The legal representative's ID number and phone in clear, for a stated reason (audited). */
+        /**
+         * The legal representative's ID number and phone, and the organisation's own phone, in clear,
+         *     for a stated reason (audited).
+         */
         post: operations["unmask_org"];
         delete?: never;
         options?: never;
@@ -2475,7 +2478,7 @@ export interface components {
             /** Format: double */
             lon?: number | null;
             name?: string | null;
-            /** @description Edit: absent keeps the stored value. */
+            /** @description Edit: absent keeps the stored value; empty removes it. */
             owner_id_no?: string | null;
             /** @description 房主证件类型 (GA/T 517), default 111 */
             owner_id_type?: string | null;
@@ -2909,7 +2912,7 @@ export interface components {
             kind: string;
             /** Format: double */
             lat?: number | null;
-            /** @description Edit: absent keeps the stored value. */
+            /** @description Edit: absent keeps the stored value; empty removes it. */
             legal_rep_id_no?: string | null;
             legal_rep_name?: string | null;
             legal_rep_phone?: string | null;
@@ -3455,6 +3458,8 @@ export interface components {
         };
         Unmasked: {
             id_no?: string | null;
+            /** @description An organisation's own phone (organisations only). */
+            org_phone?: string | null;
             phone?: string | null;
         };
         UnreadCount: {

@@ -221,10 +221,12 @@ pub(super) async fn build(
         (None, None) => store::next_house_no(tx, &address.village).await?,
     };
     let vault = &state.vault;
+    // Absent keeps the stored number; sent empty removes it (like the phone).
+    let keep_id = b.owner_id_no.is_none();
     let owner_id_enc = match (&owner_id, old) {
         (Some(v), _) => Some(vault.seal(v)),
-        (None, Some(o)) => o.owner_id_enc.clone(),
-        (None, None) => None,
+        (None, Some(o)) if keep_id => o.owner_id_enc.clone(),
+        _ => None,
     };
     let owner_phone_enc = if b.owner_phone.is_some() {
         owner_phone.as_deref().map(|p| vault.seal(p))
@@ -245,8 +247,8 @@ pub(super) async fn build(
         owner_id_type: Some(id_type.clone()),
         owner_id_blind: match (&owner_id, old) {
             (Some(v), _) => Some(vault.blind("id", &format!("{id_type}:{v}"))),
-            (None, Some(o)) => o.owner_id_blind.clone(),
-            (None, None) => None,
+            (None, Some(o)) if keep_id => o.owner_id_blind.clone(),
+            _ => None,
         },
         owner_id_enc,
         owner_phone_enc,
@@ -559,6 +561,7 @@ pub async fn unmask_house(
     let out = Unmasked {
         id_no: state.vault.open_opt(&h.owner_id_enc)?,
         phone: state.vault.open_opt(&h.owner_phone_enc)?,
+        org_phone: None,
     };
     audit::write(
         &mut tx,

@@ -27,7 +27,7 @@ pub struct HouseInput {
     pub owner_name: Option<String>,
     /// 房主证件类型 (GA/T 517), default 111
     pub owner_id_type: Option<String>,
-    /// Edit: absent keeps the stored value.
+    /// Edit: absent keeps the stored value; empty removes it.
     pub owner_id_no: Option<String>,
     pub owner_phone: Option<String>,
     #[serde(default)]

@@ -173,14 +173,15 @@ pub(super) async fn build(
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .map(str::to_owned),
+        // Absent keeps the stored number; sent empty removes it.
         legal_rep_id_enc: match (&rep_id, old) {
             (Some(v), _) => Some(vault.seal(v)),
-            (None, Some(o)) => o.legal_rep_id_enc.clone(),
+            (None, Some(o)) if !given(&b.legal_rep_id_no) => o.legal_rep_id_enc.clone(),
             _ => None,
         },
         legal_rep_id_blind: match (&rep_id, old) {
             (Some(v), _) => Some(vault.blind("id", &format!("111:{v}"))),
-            (None, Some(o)) => o.legal_rep_id_blind.clone(),
+            (None, Some(o)) if !given(&b.legal_rep_id_no) => o.legal_rep_id_blind.clone(),
             _ => None,
         },
         legal_rep_phone_enc: if given(&b.legal_rep_phone) {
@@ -491,7 +492,8 @@ pub async fn org_history(
     Ok(Json(records::history(&state.db.read, &id).await?))
 }
 
-/// The legal representative's ID number and phone in clear, for a stated reason (audited).
+/// The legal representative's ID number and phone, and the organisation's own phone, in clear,
+/// for a stated reason (audited).
 #[utoipa::path(post, path = "/api/orgs/{id}/unmask", tag = "orgs", request_body = UnmaskRequest,
     params(("id" = String, Path, description = "组织编号")),
     responses((status = 200, body = Unmasked), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
@@ -508,6 +510,7 @@ pub async fn unmask_org(
     let out = Unmasked {
         id_no: state.vault.open_opt(&o.legal_rep_id_enc)?,
         phone: state.vault.open_opt(&o.legal_rep_phone_enc)?,
+        org_phone: state.vault.open_opt(&o.phone_enc)?,
     };
     audit::write(
         &mut tx,

@@ -21,7 +21,7 @@ pub struct OrgInput {
     pub grid: Option<String>,
     pub phone: Option<String>,
     pub legal_rep_name: Option<String>,
-    /// Edit: absent keeps the stored value.
+    /// Edit: absent keeps the stored value; empty removes it.
     pub legal_rep_id_no: Option<String>,
     pub legal_rep_phone: Option<String>,
     pub employees: Option<i64>,

@@ -685,6 +685,7 @@ pub async fn unmask_person(
     let out = Unmasked {
         id_no: state.vault.open_opt(&row.id_enc)?,
         phone: state.vault.open_opt(&row.phone_enc)?,
+        org_phone: None,
     };
     audit::write(
         &mut tx,

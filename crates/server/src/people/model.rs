@@ -493,6 +493,9 @@ pub struct UnmaskRequest {
 pub struct Unmasked {
     pub id_no: Option<String>,
     pub phone: Option<String>,
+    /// An organisation's own phone (organisations only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub org_phone: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]

@@ -561,14 +561,79 @@ async fn houses_orgs_and_code_tables(b: Backend) {
         ))
         .await;
     assert_eq!(at["houses"][0]["is_rental"], json!(true), "{at}");
+    // An edit without the owner's ID number keeps it; sent empty, the number is removed.
+    let masked = format!("371502********{}", &owner[14..]);
+    let edit = |v: &Value, id_no: Option<&str>| {
+        let mut b = json!({"purpose": "住宅", "owner_name": "马强", "is_rental": true,
+                           "version": v["house"]["version"]});
+        if let Some(n) = id_no {
+            b["owner_id_no"] = json!(n);
+        }
+        b
+    };
+    let path = format!("/api/houses/{hid}");
+    let (s, kept) = town.put(&path, edit(&town.get(&path).await.1, None)).await;
+    assert_eq!(
+        (s, kept["owner_id_no"].as_str()),
+        (StatusCode::OK, Some(masked.as_str())),
+        "{kept}"
+    );
+    let (s, gone) = town
+        .put(&path, edit(&town.get(&path).await.1, Some("")))
+        .await;
+    assert_eq!(
+        (s, &gone["owner_id_no"]),
+        (StatusCode::OK, &Value::Null),
+        "{gone}"
+    );
     // Organisations: the USCC is checked to GB 32100.
     let (s, e) = town.post("/api/orgs", json!({"kind": "nonpublic", "name": "聊城鑫华商贸有限公司", "uscc": "91350100M000100Y44",
         "address": "东昌府区古楼街道古城社区运河路68号"})).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(issues(&e), vec!["uscc:uscc_invalid"]);
     let (s, o) = town.post("/api/orgs", json!({"kind": "非公有制经济组织", "name": "聊城鑫华商贸有限公司", "uscc": "91350100M000100Y43",
-        "address": "东昌府区古楼街道古城社区运河路68号", "legal_rep_name": "马强", "legal_rep_id_no": owner, "employees": 12})).await;
+        "address": "东昌府区古楼街道古城社区运河路68号", "legal_rep_name": "马强", "legal_rep_id_no": owner, "employees": 12,
+        "phone": "13900000002"})).await;
     assert_eq!(s, StatusCode::CREATED, "{o}");
+    let opath = format!("/api/orgs/{}", o["id"].as_str().unwrap());
+    let (s, kept) = town
+        .put(
+            &opath,
+            json!({"kind": "nonpublic", "name": "聊城鑫华商贸有限公司",
+        "uscc": "91350100M000100Y43", "legal_rep_name": "马强", "version": o["version"]}),
+        )
+        .await;
+    assert_eq!(
+        (s, kept["legal_rep_id_no"].as_str()),
+        (StatusCode::OK, Some(masked.as_str())),
+        "{kept}"
+    );
+    let (s, gone) = town
+        .put(
+            &opath,
+            json!({"kind": "nonpublic", "name": "聊城鑫华商贸有限公司",
+        "uscc": "91350100M000100Y43", "legal_rep_name": "马强", "legal_rep_id_no": "",
+        "version": kept["version"]}),
+        )
+        .await;
+    assert_eq!(
+        (s, &gone["legal_rep_id_no"]),
+        (StatusCode::OK, &Value::Null),
+        "{gone}"
+    );
+    // Its own phone, masked like the others, is shown in clear with theirs.
+    assert_eq!(gone["phone"], "139****0002");
+    let (s, clear) = town
+        .post(
+            &format!("{opath}/unmask"),
+            json!({"reason": "核实单位电话"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{clear}");
+    assert_eq!(
+        (&clear["org_phone"], &clear["id_no"]),
+        (&json!("13900000002"), &Value::Null)
+    );
     let (_, found) = town.get("/api/orgs?q=鑫华").await;
     assert_eq!(found["items"][0]["uscc"], "91350100M000100Y43");
     let (_, found) = town.get("/api/orgs?q=91350100M000100Y43").await;
