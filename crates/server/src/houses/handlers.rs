@@ -455,7 +455,12 @@ pub async fn list_houses(
     let per_page = q.per_page.unwrap_or(20).clamp(1, 200);
     let page = q.page.unwrap_or(1).clamp(1, 10_000);
     let text = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty());
-    let house_no = text.filter(|t| t.chars().all(|c| c.is_ascii_alphanumeric()));
+    // A house number is Latin letters and digits, maybe with '-' (GL-0066); anything else is
+    // a name.
+    let house_no = text.filter(|t| {
+        t.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            && t.chars().any(|c| c.is_ascii_alphanumeric())
+    });
     let name = match text.filter(|_| house_no.is_none()) {
         Some(t) => Some(
             records::query_gram(t)

@@ -551,6 +551,20 @@ async fn houses_orgs_and_code_tables(b: Backend) {
         (s, clear["id_no"].as_str()),
         (StatusCode::OK, Some(owner.as_str()))
     );
+    // A house number with a '-' is searched as a number, not as a name.
+    let (s, n) = town
+        .post(
+            "/api/houses",
+            json!({"address": "东昌府区古楼街道古城社区运河路67号", "house_no": "GL-0067"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{n}");
+    let (s, found) = town.get("/api/houses?q=GL-0067").await;
+    assert_eq!(
+        (s, &found["items"][0]["id"]),
+        (StatusCode::OK, &n["id"]),
+        "{found}"
+    );
     let (_, list) = town.get("/api/houses?rental=true&address=运河路").await;
     assert_eq!(list["items"][0]["id"], hid.as_str());
     // Its address lists it, let, as every house view does (a boolean).
