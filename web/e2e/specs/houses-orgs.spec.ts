@@ -152,6 +152,12 @@ describe('houses and organisations', () => {
     await expect.poll(() => page.getByTestId('house-rental').count()).toBe(0);
     // Saving hides the clear values again.
     expect(await page.getByTestId('house-owner-id-no').innerText()).toBe(masked);
+    // Left empty, an edit keeps the owner's number; removed on purpose, it is gone.
+    await page.getByTestId('house-edit').click();
+    await page.getByTestId('hf-clear-id').click();
+    await page.getByTestId('hf-save').click();
+    await page.getByTestId('house-form').waitFor({ state: 'hidden' });
+    await expect.poll(() => page.getByTestId('house-owner-id-no').innerText()).toBe('—');
     await page.locator('#tab-history').click();
     await expect.poll(() => page.getByTestId('house-history').innerText()).toContain('出租房屋');
     expect(await page.getByTestId('house-history').innerText()).toContain('新增登记');
