@@ -222,10 +222,21 @@ export class ReportQueue {
   }
 
   async enqueue(owner: string, data: ReportData, photos: Blob[], label: string): Promise<QueuedReport> {
+    return this.add<QueuedReport>('report', owner, data, photos, label);
+  }
+
+  /** A new report or visit with its photos, under a fresh key. */
+  private async add<T extends QueuedReport | QueuedVisit>(
+    kind: T['kind'],
+    owner: string,
+    data: T['data'],
+    photos: Blob[],
+    label: string,
+  ): Promise<T> {
     const db = await this.open();
     const now = Date.now();
     const item = {
-      kind: 'report' as const,
+      kind,
       key: this.newKey(),
       owner,
       data,
@@ -236,9 +247,9 @@ export class ReportQueue {
       createdAt: now,
       updatedAt: now,
     };
-    const id = await db.add('reports', item as QueuedReport);
+    const id = await db.add('reports', item as unknown as QueuedItem);
     this.changed();
-    return { ...item, id };
+    return { ...item, id } as unknown as T;
   }
 
   /**
@@ -307,23 +318,7 @@ export class ReportQueue {
 
   /** Queues a visit (走访) with its photos; the key becomes the visit's id. */
   async enqueueVisit(owner: string, data: VisitData, photos: Blob[], label: string): Promise<QueuedVisit> {
-    const db = await this.open();
-    const now = Date.now();
-    const item = {
-      kind: 'visit' as const,
-      key: this.newKey(),
-      owner,
-      data,
-      photos,
-      label,
-      state: 'pending' as const,
-      attempts: 0,
-      createdAt: now,
-      updatedAt: now,
-    };
-    const id = await db.add('reports', item as QueuedVisit);
-    this.changed();
-    return { ...item, id };
+    return this.add<QueuedVisit>('visit', owner, data, photos, label);
   }
 
   /** Queued items of every kind, oldest first. */
